@@ -1,0 +1,44 @@
+"""Shared fixtures: a real Postgres (embedded unless DARKHORSES_DATABASE_URL is set), a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from darkhorses_assets.local.postgres import (
+    DATABASE_URL_ENV,
+    drop_database,
+    ensure_database,
+    project_state_dir,
+    start_local_postgres,
+    with_database,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """URL of a maintenance database on a real server; the embedded one is stopped afterwards if we started it."""
+    external = os.environ.get(DATABASE_URL_ENV)
+    if external:
+        yield with_database(external, "postgres")
+        return
+    data_dir = project_state_dir() / "pgdata"
+    was_running = (data_dir / "postmaster.pid").exists()
+    local = start_local_postgres(data_dir)
+    yield local.url("postgres")
+    if not was_running:
+        local.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url):
+    """A brand-new empty database for one test, dropped afterwards."""
+    name = f"dh_test_{uuid.uuid4().hex[:12]}"
+    ensure_database(postgres_admin_url, name)
+    yield with_database(postgres_admin_url, name)
+    drop_database(postgres_admin_url, name)
