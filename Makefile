@@ -1,0 +1,26 @@
+# Two commands on a fresh machine (Python 3.11+): `make dev` runs DarkHorses, `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: dev test install lint bench clean-state
+
+dev: install
+	$(BIN)/darkhorses dev
+
+test: install
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+lint: install
+	$(BIN)/ruff check darkhorses_assets darkhorses_assets_tests bench
+
+clean-state:
+	rm -rf .darkhorses

@@ -1,0 +1,86 @@
+"""`darkhorses` command line: run the local deployment (`dev`) or the simulated Racing API (`simulate`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from darkhorses_assets.local.postgres import project_state_dir
+from darkhorses_assets.local.services import local_services
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHUTDOWN_GRACE_S = 30
+
+
+def prepare_dagster_home(state_dir: Path) -> Path:
+    """A DAGSTER_HOME in the project state folder whose dagster.yaml is the project's (Postgres storage)."""
+    home = state_dir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def run_dev(host: str, port: int) -> int:
+    state_dir = project_state_dir()
+    with local_services(state_dir) as services:
+        for line in services.description:
+            print(f"darkhorses: {line}", flush=True)
+        env = {**os.environ, **services.env, "DAGSTER_HOME": str(prepare_dagster_home(state_dir))}
+        command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+                   "-h", host, "-p", str(port)]
+        print(f"darkhorses: Dagster UI on http://{host}:{port} — Ctrl-C stops everything", flush=True)
+        dagster = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT,
+                                   process_group=0, preexec_fn=_default_signals)
+        return _wait_forwarding_signals(dagster)
+
+
+def _default_signals() -> None:
+    """A child started from a script may inherit ignored SIGINT/SIGTERM; dagster dev must hear Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _wait_forwarding_signals(child: subprocess.Popen) -> int:
+    """Ctrl-C / SIGTERM reach dagster dev (in its own process group) exactly once; we wait for it to finish."""
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            try:
+                child.wait(SHUTDOWN_GRACE_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="darkhorses", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    dev = commands.add_parser("dev", help="Postgres + simulator (unless credentials are set) + dagster dev")
+    dev.add_argument("--host", default=os.environ.get("DARKHORSES_HOST", "127.0.0.1"))
+    dev.add_argument("--port", type=int, default=int(os.environ.get("DARKHORSES_PORT", "3000")))
+    commands.add_parser("simulate", help="run the simulated Racing API (see --help of the simulator)",
+                        add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command == "dev":
+        return run_dev(args.host, args.port)
+    from darkhorses_assets.racing_api.simulator.__main__ import main as simulate
+
+    return simulate(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Everything a local run needs, started on demand: Postgres and, without real credentials, the simulator.
+
+`dagster dev`, the tests and the benchmarks all go through `local_services`, so they see one set-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from darkhorses_assets.local.postgres import (
+    DATABASE_URL_ENV,
+    project_state_dir,
+    sqlalchemy_psycopg2_url,
+    start_local_postgres,
+)
+
+DAGSTER_STORAGE_URL_ENV = "DARKHORSES_DAGSTER_STORAGE_URL"
+CREDENTIAL_ENVS = ("RACING_API_USERNAME", "RACING_API_PASSWORD")
+SIMULATOR_PORT_ENV = "DARKHORSES_SIMULATOR_PORT"
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class LocalServices:
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment variables that point Dagster, the IO manager and the API client at the services."""
+    simulator: object | None = None
+    description: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def local_services(
+    state_dir: Path | None = None,
+    *,
+    simulator_port: int | None = None,
+    simulator_rate_per_s: float = 2.0,
+    simulator_today=None,
+    stop_postgres: bool = True,
+) -> Iterator[LocalServices]:
+    """Start what is missing; on exit stop what this call started (Postgres only if it wasn't running)."""
+    state_dir = state_dir or project_state_dir()
+    services = LocalServices()
+    with ExitStack() as stack:
+        database_url = os.environ.get(DATABASE_URL_ENV)
+        if database_url:
+            services.description.append("Postgres: DARKHORSES_DATABASE_URL")
+        else:
+            data_dir = state_dir / "pgdata"
+            was_running = (data_dir / "postmaster.pid").exists()
+            local = start_local_postgres(data_dir)
+            if stop_postgres and not was_running:
+                stack.callback(local.stop)
+            database_url = local.url()
+            services.description.append(f"Postgres: embedded, data in {data_dir}")
+        services.env[DATABASE_URL_ENV] = database_url
+        services.env[DAGSTER_STORAGE_URL_ENV] = sqlalchemy_psycopg2_url(database_url)
+
+        if all(os.environ.get(name) for name in CREDENTIAL_ENVS):
+            services.description.append("Racing API: the real API (credentials from the environment)")
+        else:
+            from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
+
+            config = SimulatorConfig(rate_limit_per_s=simulator_rate_per_s, today=simulator_today)
+            port = simulator_port if simulator_port is not None else int(os.environ.get(SIMULATOR_PORT_ENV, "0"))
+            simulator = stack.enter_context(SimulatorServer(config, host="127.0.0.1", port=port))
+            services.simulator = simulator
+            services.env.update(
+                RACING_API_BASE_URL=simulator.url,
+                RACING_API_USERNAME=config.username,
+                RACING_API_PASSWORD=config.password,
+            )
+            services.description.append(f"Racing API: simulator at {simulator.url} (no credentials set)")
+        yield services
