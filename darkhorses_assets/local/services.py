@@ -41,8 +41,12 @@ def local_services(
     simulator_rate_per_s: float = 2.0,
     simulator_today=None,
     stop_postgres: bool = True,
+    force_simulator: bool = False,
 ) -> Iterator[LocalServices]:
-    """Start what is missing; on exit stop what this call started (Postgres only if it wasn't running)."""
+    """Start what is missing; on exit stop what this call started (Postgres only if it wasn't running).
+
+    `force_simulator` ignores real credentials (benchmarks must never spend a real subscription's requests).
+    """
     state_dir = state_dir or project_state_dir()
     services = LocalServices()
     with ExitStack() as stack:
@@ -60,7 +64,7 @@ def local_services(
         services.env[DATABASE_URL_ENV] = database_url
         services.env[DAGSTER_STORAGE_URL_ENV] = sqlalchemy_psycopg2_url(database_url)
 
-        if all(os.environ.get(name) for name in CREDENTIAL_ENVS):
+        if not force_simulator and all(os.environ.get(name) for name in CREDENTIAL_ENVS):
             services.description.append("Racing API: the real API (credentials from the environment)")
         else:
             from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
