@@ -1,0 +1,62 @@
+"""Pandera (polars) models of the clean tables: one module per table, each with a Hard and a Soft model.
+
+``TABLES`` maps a clean table name to its models and key; ``darkhorses_assets.validation`` uses it to split
+a frame into valid and quarantined rows, ``darkhorses_assets.checks`` to build the asset checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandera.polars as pa
+
+from darkhorses_assets.schemas.courses import CoursesHard, CoursesSoft
+from darkhorses_assets.schemas.horses import HorsesHard, HorsesSoft
+from darkhorses_assets.schemas.non_runners import NonRunnersHard
+from darkhorses_assets.schemas.races import (
+    RacecardRacesHard,
+    RacecardRacesSoft,
+    RacesHard,
+    RacesSoft,
+    ResultRacesHard,
+    ResultRacesSoft,
+)
+from darkhorses_assets.schemas.results import ResultsHard, ResultsSoft
+from darkhorses_assets.schemas.runner_odds import RunnerOddsHard, RunnerOddsSoft
+from darkhorses_assets.schemas.runners import RunnersHard, RunnersSoft
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    hard: type[pa.DataFrameModel]
+    soft: type[pa.DataFrameModel] | None
+    key: tuple[str, ...]
+    """Natural key: non-null and unique in the hard model; used for ``row_key`` and duplicate handling."""
+
+
+def _table(name: str, hard: type[pa.DataFrameModel], soft: type[pa.DataFrameModel] | None) -> TableSchema:
+    return TableSchema(name, hard, soft, tuple(hard.to_schema().unique or ()))
+
+
+TABLES: dict[str, TableSchema] = {
+    table.name: table
+    for table in (
+        _table("races", RacesHard, RacesSoft),
+        _table("racecard_races", RacecardRacesHard, RacecardRacesSoft),
+        _table("result_races", ResultRacesHard, ResultRacesSoft),
+        _table("runners", RunnersHard, RunnersSoft),
+        _table("results", ResultsHard, ResultsSoft),
+        _table("non_runners", NonRunnersHard, None),
+        _table("runner_odds", RunnerOddsHard, RunnerOddsSoft),
+        _table("courses", CoursesHard, CoursesSoft),
+        _table("horses", HorsesHard, HorsesSoft),
+    )
+}
+
+__all__ = [
+    "TABLES", "TableSchema",
+    "CoursesHard", "CoursesSoft", "HorsesHard", "HorsesSoft", "NonRunnersHard",
+    "RacecardRacesHard", "RacecardRacesSoft", "RacesHard", "RacesSoft", "ResultRacesHard", "ResultRacesSoft",
+    "ResultsHard", "ResultsSoft", "RunnerOddsHard", "RunnerOddsSoft", "RunnersHard", "RunnersSoft",
+]  # fmt: skip

@@ -1,0 +1,222 @@
+"""Turn race payloads (dicts or JSON text) into flat all-text frames: races, runners, runner odds.
+
+Only the named keys are read: unknown keys are ignored and missing ones come back null. Every
+value is text (JSON numbers and booleans become their JSON text), exactly as the typed transforms
+expect. Two inputs are supported and give the same frames:
+
+* a list of race dicts - flattened column by column in Python (no per-value Python calls);
+* a Series of JSON strings - read in one pass by polars' NDJSON reader with an explicit schema.
+  If that fails (invalid JSON, a list where an object belongs, ...) the payloads are parsed one by
+  one with `json.loads` and go down the dict path, so one bad race never sinks the batch.
+
+Internal columns: `_race_idx` (position of the race in the input, also on runner and odds rows, so
+repeated race ids never mix), `_runner_count`, and the optional `raw_json`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+RACE_IDX = "_race_idx"
+RUNNER_COUNT = "_runner_count"
+RAW_JSON = "raw_json"
+
+PayloadSource = Sequence[dict] | pl.Series | pl.DataFrame
+
+
+@dataclass(frozen=True)
+class PayloadShape:
+    """Which keys to read at each level; `odds_keys` is None when runners carry no odds list."""
+
+    race_keys: tuple[str, ...]
+    runner_keys: tuple[str, ...]
+    odds_keys: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DecodedRaces:
+    races: pl.DataFrame
+    runners: pl.DataFrame
+    odds: pl.DataFrame | None
+
+
+def _text_schema(keys: Iterable[str]) -> dict[str, pl.DataType]:
+    return {key: pl.String for key in keys}
+
+
+def _as_dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text_frame(items: list[dict], keys: Sequence[str]) -> pl.DataFrame:
+    columns = {key: [item.get(key) for item in items] for key in keys}
+    return pl.DataFrame(columns, schema=_text_schema(keys), strict=False)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def decode_dicts(races: Sequence[object], shape: PayloadShape, include_raw: bool = False) -> DecodedRaces:
+    """Flatten parsed race dicts; non-dict races/runners/odds become rows of nulls."""
+    race_items = [_as_dict(race) for race in races]
+    runner_lists = [_as_list(race.get("runners")) for race in race_items]
+    race_frame = _text_frame(race_items, shape.race_keys).with_columns(
+        pl.Series(RACE_IDX, range(len(race_items)), dtype=pl.Int64),
+        pl.Series(RUNNER_COUNT, [len(runners) for runners in runner_lists], dtype=pl.Int32),
+    )
+    if include_raw:
+        race_frame = race_frame.with_columns(
+            pl.Series(RAW_JSON, [_dumps(race) for race in races], dtype=pl.String)
+        )
+
+    runner_items = [_as_dict(runner) for runners in runner_lists for runner in runners]
+    runner_race_idx = [idx for idx, runners in enumerate(runner_lists) for _ in runners]
+    runner_frame = _text_frame(runner_items, shape.runner_keys).with_columns(
+        pl.Series(RACE_IDX, runner_race_idx, dtype=pl.Int64)
+    )
+    if include_raw:
+        raw = [_dumps(runner) for runners in runner_lists for runner in runners]
+        runner_frame = runner_frame.with_columns(pl.Series(RAW_JSON, raw, dtype=pl.String))
+
+    odds_frame = None
+    if shape.odds_keys is not None:
+        odds_lists = [_as_list(runner.get("odds")) for runner in runner_items]
+        odds_items = [_as_dict(odds) for odds_list in odds_lists for odds in odds_list]
+        odds_runner_idx = pl.Series(
+            [idx for idx, odds_list in enumerate(odds_lists) for _ in odds_list], dtype=pl.Int64
+        )
+        runner_keys = runner_frame.select(pl.col(RACE_IDX, "horse_id").gather(odds_runner_idx))
+        odds_frame = pl.concat([runner_keys, _text_frame(odds_items, shape.odds_keys)], how="horizontal")
+    return DecodedRaces(race_frame, runner_frame, odds_frame)
+
+
+def _ndjson_schema(shape: PayloadShape) -> dict[str, pl.DataType]:
+    runner_fields = _text_schema(shape.runner_keys)
+    if shape.odds_keys is not None:
+        runner_fields["odds"] = pl.List(pl.Struct(_text_schema(shape.odds_keys)))
+    schema = _text_schema(shape.race_keys)
+    schema["runners"] = pl.List(pl.Struct(runner_fields))
+    return schema
+
+
+def _ndjson_bytes(payloads: pl.Series) -> bytes:
+    """One payload per line; null/empty payloads become `{}` so line i stays race i. Raw newlines
+    can only be insignificant whitespace in valid JSON, so they are flattened to spaces."""
+    text = payloads.cast(pl.String).fill_null("{}").replace("", "{}")
+    if text.str.contains("\n", literal=True).any() or text.str.contains("\r", literal=True).any():
+        text = text.str.replace_all(r"[\r\n]+", " ")
+    return "\n".join(text.to_list()).encode("utf-8")
+
+
+def _read_ndjson(data: bytes, schema: dict[str, pl.DataType], expected_rows: int) -> pl.DataFrame:
+    frame = pl.read_ndjson(io.BytesIO(data), schema=schema)
+    if frame.height != expected_rows:
+        raise ValueError(f"NDJSON gave {frame.height} rows for {expected_rows} payloads")
+    return frame
+
+
+def decode_json(payloads: pl.Series, shape: PayloadShape, include_raw: bool = False) -> DecodedRaces:
+    """Decode JSON payload strings; falls back to the per-payload dict path if the batch read fails."""
+    if payloads.dtype != pl.String:
+        return decode_dicts([_loads(value) for value in payloads.to_list()], shape, include_raw)
+    data = _ndjson_bytes(payloads)
+    try:
+        frame = _read_ndjson(data, _ndjson_schema(shape), payloads.len())
+        raw_runners = None
+        if include_raw:
+            raw_schema = {"runners": pl.List(pl.String)}
+            raw_runners = _read_ndjson(data, raw_schema, payloads.len())["runners"]
+    except (pl.exceptions.PolarsError, ValueError):
+        return _decode_one_by_one(payloads, shape, include_raw)
+    return _split_nested(frame, shape, payloads if include_raw else None, raw_runners)
+
+
+def _decode_one_by_one(payloads: pl.Series, shape: PayloadShape, include_raw: bool) -> DecodedRaces:
+    """Slow path for a batch with a malformed payload; the race's raw_json stays the original text."""
+    decoded = decode_dicts([_loads(value) for value in payloads.to_list()], shape, include_raw)
+    if not include_raw:
+        return decoded
+    races = decoded.races.with_columns(payloads.alias(RAW_JSON))
+    return DecodedRaces(races, decoded.runners, decoded.odds)
+
+
+def _loads(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return {}
+
+
+def _split_nested(
+    frame: pl.DataFrame,
+    shape: PayloadShape,
+    raw_races: pl.Series | None,
+    raw_runners: pl.Series | None,
+) -> DecodedRaces:
+    frame = frame.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias(RACE_IDX),
+        pl.col("runners").list.len().fill_null(0).cast(pl.Int32).alias(RUNNER_COUNT),
+    )
+    race_columns = [*shape.race_keys, RACE_IDX, RUNNER_COUNT]
+    races = frame.select(race_columns)
+    if raw_races is not None:
+        races = races.with_columns(raw_races.cast(pl.String).alias(RAW_JSON))
+
+    nested = frame.select(RACE_IDX, "runners")
+    if raw_runners is not None:
+        nested = nested.with_columns(raw_runners.alias("_raw_runners"))
+    nested = nested.filter(pl.col("runners").list.len() > 0)
+    exploded_columns = ["runners", "_raw_runners"] if raw_runners is not None else ["runners"]
+    runners = nested.explode(exploded_columns, keep_nulls=False)
+    runners = runners.unnest("runners")
+    if raw_runners is not None:
+        runners = runners.rename({"_raw_runners": RAW_JSON})
+
+    odds = None
+    if shape.odds_keys is not None:
+        odds = (
+            runners.select(RACE_IDX, "horse_id", "odds")
+            .filter(pl.col("odds").list.len() > 0)
+            .explode("odds", keep_nulls=False)
+            .unnest("odds")
+        )
+        runners = runners.drop("odds")
+    runner_columns = [*shape.runner_keys, RACE_IDX] + ([RAW_JSON] if raw_runners is not None else [])
+    return DecodedRaces(races, runners.select(runner_columns), odds)
+
+
+def decode_payloads(source: PayloadSource, shape: PayloadShape, include_raw: bool = False) -> DecodedRaces:
+    """Dispatch on the input form: list of dicts, Series of JSON text, or a frame with `payload`."""
+    if isinstance(source, pl.DataFrame):
+        source = source.get_column("payload")
+    if isinstance(source, pl.Series):
+        return decode_json(source, shape, include_raw)
+    return decode_dicts(list(source), shape, include_raw)
+
+
+def decode_flat(source: PayloadSource, keys: Sequence[str], include_raw: bool = False) -> pl.DataFrame:
+    """Decode payloads that are single flat objects (e.g. horse profiles) into a text frame."""
+    if isinstance(source, pl.DataFrame):
+        source = source.get_column("payload")
+    if not (isinstance(source, pl.Series) and source.dtype == pl.String):
+        items = [_loads(value) for value in source]
+        frame = _text_frame([_as_dict(item) for item in items], keys)
+        raw = pl.Series(RAW_JSON, [_dumps(item) for item in items], dtype=pl.String) if include_raw else None
+        return frame if raw is None else frame.with_columns(raw)
+    try:
+        frame = _read_ndjson(_ndjson_bytes(source), _text_schema(keys), source.len())
+    except (pl.exceptions.PolarsError, ValueError):
+        frame = _text_frame([_as_dict(_loads(value)) for value in source.to_list()], keys)
+    return frame.with_columns(source.alias(RAW_JSON)) if include_raw else frame

@@ -1,0 +1,526 @@
+"""Runs, and the statistics we count from them (domain.md §4), as pure polars.
+
+Two halves:
+
+* the **counting machinery** shared with ``features.py``: `run_events` turns clean results into one row per
+  run with 0/1 outcome columns; `windowed_sums` sums them per entity over "the last N days before a
+  reference date" for many reference dates at once (cumulative sums per day + as-of joins);
+  `latest_before` picks an entity's latest row before a reference date.
+* the **entity statistics** assets: `jockey_stats`, `trainer_stats`, `owner_stats`, `horse_stats` and the
+  pedigree `sire_stats`, `dam_stats`, `damsire_stats`.
+
+Definitions (one of each, as in domain.md §4):
+
+* a *run* is a result row, finished or not, in a race that took place: abandoned races and void races
+  (``finish_status == "VOI"``) are not runs; non-runners and declarations have no result row.
+* *win*: ``finish_position == 1`` (a dead heat for first counts); *place*: ``finish_position <= 3``;
+  *second* / *third*: position 2 / 3.
+* *win%* = 100 × wins ÷ runs, *place%* = 100 × places ÷ runs, null when runs = 0.
+* *A/E* = wins ÷ Σ(1 ÷ sp_decimal), both counted over the runs that have an SP; null when there are none.
+* *distance band*: sprint < 7f ≤ mile ≤ 9.5f < middle ≤ 13f < staying.
+
+Statistics "as of the latest resulted date" ``as_of`` include the results of ``as_of`` itself: they equal
+the point-in-time features of a race on ``as_of + 1 day``. A window of N days therefore covers
+``[as_of − N + 1, as_of]``, and "days since" is 0 for an entity that ran on ``as_of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+
+import polars as pl
+
+VOID_STATUS = "VOI"
+OUTCOME_COLUMNS = ("runs", "wins", "places", "seconds", "thirds", "sp_runs", "sp_wins", "inv_sp")
+"""Per-run 0/1 (or 1/SP) columns of `run_events`, ready to be summed."""
+RESULT_FACTS = (
+    "finish_position",
+    "finish_status",
+    "ovr_btn_lengths",
+    "sp_decimal",
+    "official_rating",
+    "rpr",
+    "tsr",
+)
+PEOPLE_IDS = ("jockey_id", "trainer_id", "owner_id")
+PEDIGREE_IDS = ("sire_id", "dam_id", "damsire_id")
+RACE_CONTEXT = (
+    "race_date",
+    "off_dt",
+    "course_id",
+    "type",
+    "race_class",
+    "distance_f",
+    "going_group",
+    "surface",
+    "is_handicap",
+)
+DISTANCE_BANDS = ("sprint", "mile", "middle", "staying")
+SURFACES = ("Turf", "AW")
+RACE_CLASSES = tuple(range(1, 8))
+ENTITY_WINDOWS: dict[str, int | None] = {"": None, "_14d": 14, "_30d": 30, "_365d": 365}
+BEST_MIN_RUNS = 10
+KEY_SEED = 20251128
+DAY_BITS = 21
+DAY_OFFSET = 1 << 20
+BREAKDOWNS: tuple[tuple[str, tuple[object, ...], str], ...] = (
+    ("race_class", RACE_CLASSES, "class"),
+    ("distance_band", DISTANCE_BANDS, "band"),
+    ("surface", SURFACES, "surface"),
+)
+"""(events column, its categories, column label) of the pedigree breakdowns."""
+BREAKDOWN_METRICS = ("runs", "wins", "win_pct", "ae")
+BEST_OF = {"class": "best_class", "band": "best_distance_band"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Counting machinery
+# ---------------------------------------------------------------------------------------------------------
+
+
+def distance_band(distance_f: pl.Expr) -> pl.Expr:
+    """sprint < 7f, mile 7–9.5f, middle over 9.5 up to 13f, staying > 13f; null distance → null band."""
+    return (
+        pl.when(distance_f < 7)
+        .then(pl.lit("sprint"))
+        .when(distance_f <= 9.5)
+        .then(pl.lit("mile"))
+        .when(distance_f <= 13)
+        .then(pl.lit("middle"))
+        .when(distance_f > 13)
+        .then(pl.lit("staying"))
+    )
+
+
+def pct(numerator: str, denominator: str) -> pl.Expr:
+    """100 × numerator ÷ denominator, null when the denominator is 0 (or null)."""
+    return pl.when(pl.col(denominator) > 0).then(100 * pl.col(numerator) / pl.col(denominator))
+
+
+def actual_over_expected(sp_wins: str, inv_sp: str) -> pl.Expr:
+    """Wins ÷ Σ(1 / SP) over runs with an SP; null without any such run."""
+    return pl.when(pl.col(inv_sp) > 0).then(pl.col(sp_wins) / pl.col(inv_sp))
+
+
+def run_events(
+    races: pl.DataFrame | pl.LazyFrame,
+    results: pl.DataFrame | pl.LazyFrame,
+    runners: pl.DataFrame | pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """One row per run: the result, its race's context, ``distance_band`` and the `OUTCOME_COLUMNS`.
+
+    People and pedigree ids come from the result; where the result has none (or lacks the column) the
+    declaration's id is used when ``runners`` is given.
+    """
+    results = _with_declared_ids(
+        results.lazy().drop("race_date", strict=False), None if runners is None else runners.lazy()
+    )
+    race_context = races.lazy().select("race_id", *RACE_CONTEXT, "is_abandoned")
+    has_sp = pl.col("sp_decimal").is_not_null() & (pl.col("sp_decimal") > 0)
+    won = (pl.col("finish_position") == 1).fill_null(False)
+    return (
+        results.join(race_context, on="race_id", how="inner")
+        .filter(
+            ~pl.col("is_abandoned").fill_null(False),
+            (pl.col("finish_status") != VOID_STATUS).fill_null(True),
+        )
+        .select(
+            "race_id",
+            "horse_id",
+            *RACE_CONTEXT,
+            *RESULT_FACTS,
+            *PEOPLE_IDS,
+            *PEDIGREE_IDS,
+            distance_band(pl.col("distance_f")).alias("distance_band"),
+            pl.lit(1, pl.Int64).alias("runs"),
+            won.cast(pl.Int64).alias("wins"),
+            (pl.col("finish_position") <= 3).fill_null(False).cast(pl.Int64).alias("places"),
+            (pl.col("finish_position") == 2).fill_null(False).cast(pl.Int64).alias("seconds"),
+            (pl.col("finish_position") == 3).fill_null(False).cast(pl.Int64).alias("thirds"),
+            has_sp.cast(pl.Int64).alias("sp_runs"),
+            (won & has_sp).cast(pl.Int64).alias("sp_wins"),
+            pl.when(has_sp).then(1 / pl.col("sp_decimal")).otherwise(0.0).alias("inv_sp"),
+        )
+    )
+
+
+def _with_declared_ids(results: pl.LazyFrame, runners: pl.LazyFrame | None) -> pl.LazyFrame:
+    ids = (*PEOPLE_IDS, *PEDIGREE_IDS)
+    have = set(results.collect_schema().names())
+    if runners is None:
+        return results.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ids if c not in have)
+    declared_have = set(runners.collect_schema().names())
+    declared = runners.select(
+        "race_id", "horse_id", *(pl.col(c).alias(f"_declared_{c}") for c in ids if c in declared_have)
+    )
+    return (
+        results.join(declared, on=["race_id", "horse_id"], how="left")
+        .with_columns(
+            pl.coalesce(
+                *([pl.col(c)] if c in have else []),
+                *([pl.col(f"_declared_{c}")] if c in declared_have else []),
+                pl.lit(None, pl.Utf8),
+            ).alias(c)
+            for c in ids
+        )
+        .select(pl.exclude("^_declared_.*$"))
+    )
+
+
+def key_of(column: str) -> str:
+    """Name of the integer key column standing for the id column ``column``."""
+    return f"{column}_key"
+
+
+def with_keys(frame: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
+    """Add ``key_of(c)``, a 64-bit hash of each id column (null stays null).
+
+    The machinery groups and joins on these integers instead of text ids: several times faster. With
+    ~10⁵ distinct ids the chance that two share a hash is ~10⁻⁹.
+    """
+    return frame.with_columns(
+        pl.when(pl.col(c).is_not_null()).then(pl.col(c).hash(KEY_SEED)).alias(key_of(c)) for c in columns
+    )
+
+
+def windowed_sums(
+    events: pl.LazyFrame,
+    queries: pl.LazyFrame,
+    *,
+    keys: Sequence[str],
+    values: Sequence[str],
+    windows: Mapping[str, int | None],
+    ref: str = "ref_date",
+) -> pl.LazyFrame:
+    """Σ ``values`` of each entity's events dated in ``[ref − days, ref − 1]``, for every window at once.
+
+    ``queries`` gives the points wanted: one output row per distinct non-null (``keys``, ``ref``), with a
+    column ``f"{value}{suffix}"`` per value and window (``windows`` maps suffix → days, None for lifetime:
+    every event before ``ref``). Events are dated by ``race_date``. An entity without earlier events gets 0s.
+    Rows of ``queries`` whose key is null have no output row, so a caller's left join leaves them null.
+
+    Method: events are summed per entity and day, ordered by (entity, day) and cumulated over the whole
+    frame; an as-of join on the combined (entity, day) number finds the running total just before a date,
+    and a window's sum is the running total at ``ref − 1`` minus the one at ``ref − days − 1`` (for
+    lifetime: at the entity's start). Integer sums are exact; float sums agree with a direct sum to ~1e-12.
+    """
+    keys = list(keys)
+    points = queries.select(*keys, ref).drop_nulls().unique()
+    entities = _numbered_entities(points, keys)
+    running = (
+        events.join(entities, on=keys, how="inner")
+        .group_by("_entity", "race_date")
+        .agg(pl.col(values).sum())
+        .select(_entity_day("_entity", pl.col("race_date")).alias("_at"), *values)
+        .sort("_at")
+        .with_columns(pl.col(values).cum_sum())
+    )
+    bounds = {"_upper": pl.col(ref) - timedelta(days=1)}
+    bounds.update(
+        (f"_lower{suffix}", None if days is None else pl.col(ref) - timedelta(days=days + 1))
+        for suffix, days in windows.items()
+    )
+    located = points.join(entities, on=keys, how="inner")
+    for tag, day in bounds.items():
+        at = _entity_start("_entity") if day is None else _entity_day("_entity", day)
+        located = (
+            located.with_columns(at.alias("_at"))
+            .sort("_at")
+            .join_asof(running.rename({v: v + tag for v in values}), on="_at", strategy="backward")
+            .drop("_at")
+        )
+    return located.select(
+        *keys,
+        ref,
+        *(_window_sum(v, suffix) for suffix in windows for v in values),
+    )
+
+
+def _numbered_entities(points: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """Distinct key tuples numbered 0, 1, … in sorted order: deterministic, as the plan may run twice."""
+    return points.select(keys).unique().sort(keys).with_row_index("_entity")
+
+
+def _entity_day(entity: str, day: pl.Expr) -> pl.Expr:
+    """(entity, day) as one sortable integer: entity × 2²¹ + day number (days since 1970 + 2²⁰)."""
+    return pl.col(entity).cast(pl.Int64) * (1 << DAY_BITS) + day.cast(pl.Int32).cast(pl.Int64) + DAY_OFFSET
+
+
+def _entity_start(entity: str) -> pl.Expr:
+    """Below every (entity, day) of ``entity`` and above every one of the entities before it."""
+    return pl.col(entity).cast(pl.Int64) * (1 << DAY_BITS)
+
+
+def _window_sum(value: str, suffix: str) -> pl.Expr:
+    upper = pl.col(f"{value}_upper").fill_null(0)
+    return (upper - pl.col(f"{value}_lower{suffix}").fill_null(0)).alias(f"{value}{suffix}")
+
+
+def latest_before(
+    rows: pl.LazyFrame,
+    queries: pl.LazyFrame,
+    *,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    date_alias: str,
+    ref: str = "ref_date",
+) -> pl.LazyFrame:
+    """Each (``keys``, ``ref``) of ``queries`` with ``columns`` of the entity's latest row before ``ref``.
+
+    ``rows`` must hold at most one row per entity and ``race_date`` (the caller decides which one wins); its
+    ``race_date`` is returned as ``date_alias``. No earlier row → nulls.
+    """
+    keys = list(keys)
+    points = queries.select(*keys, ref).drop_nulls().unique()
+    entities = _numbered_entities(points, keys)
+    right = (
+        rows.join(entities, on=keys, how="inner")
+        .select(
+            _entity_day("_entity", pl.col("race_date")).alias("_at"),
+            pl.col("_entity").alias("_row_entity"),
+            pl.col("race_date").alias(date_alias),
+            *columns,
+        )
+        .sort("_at")
+    )
+    same_entity = pl.col("_row_entity") == pl.col("_entity")
+    return (
+        points.join(entities, on=keys, how="inner")
+        .with_columns(_entity_day("_entity", pl.col(ref) - timedelta(days=1)).alias("_at"))
+        .sort("_at")
+        .join_asof(right, on="_at", strategy="backward")
+        .select(*keys, ref, *(pl.when(same_entity).then(pl.col(c)).alias(c) for c in (date_alias, *columns)))
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Entity statistics
+# ---------------------------------------------------------------------------------------------------------
+
+
+def jockey_stats(races: pl.DataFrame, results: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every jockey with a run up to ``as_of``: see `entity_stats`."""
+    return entity_stats(races, results, as_of, "jockey_id")
+
+
+def trainer_stats(races: pl.DataFrame, results: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every trainer with a run up to ``as_of``: see `entity_stats`."""
+    return entity_stats(races, results, as_of, "trainer_id")
+
+
+def owner_stats(races: pl.DataFrame, results: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every owner with a run up to ``as_of``: `entity_stats` plus ``horses``, the distinct horses run."""
+    return entity_stats(races, results, as_of, "owner_id", count_horses=True)
+
+
+def horse_stats(races: pl.DataFrame, results: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every horse with a run up to ``as_of``: see `entity_stats`."""
+    return entity_stats(races, results, as_of, "horse_id")
+
+
+def sire_stats(races: pl.DataFrame, results: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every sire's progeny record up to ``as_of``: see `pedigree_stats`."""
+    return pedigree_stats(races, results, as_of, "sire_id")
+
+
+def dam_stats(races: pl.DataFrame, results: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every dam's progeny record up to ``as_of``: see `pedigree_stats`."""
+    return pedigree_stats(races, results, as_of, "dam_id")
+
+
+def damsire_stats(races: pl.DataFrame, results: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every damsire's grand-offspring (runners whose dam's sire it is) to ``as_of``: see `pedigree_stats`."""
+    return pedigree_stats(races, results, as_of, "damsire_id")
+
+
+def entity_stats(
+    races: pl.DataFrame | pl.LazyFrame,
+    results: pl.DataFrame | pl.LazyFrame,
+    as_of: date,
+    entity: str,
+    *,
+    count_horses: bool = False,
+) -> pl.DataFrame:
+    """One row per ``entity`` with a run on or before ``as_of``.
+
+    Columns: the id, ``as_of``; lifetime ``runs, wins, places, seconds, thirds, win_pct, place_pct, ae``;
+    ``runs/wins/win_pct`` over ``_14d``, ``_30d``, ``_365d`` (``[as_of − N + 1, as_of]``); ``last_run_date``,
+    ``last_win_date``, ``days_since_last_run``, ``days_since_last_win`` (null if it never won); with
+    ``count_horses`` also ``horses`` (distinct horses that ran).
+    """
+    key = key_of(entity)
+    events = _events_as_of(races, results, as_of, entity)
+    if count_horses:
+        events = _with_first_appearance(events, key, "horses")
+    values = [*OUTCOME_COLUMNS, *(["horses"] if count_horses else [])]
+    queries = _entities(events, entity, as_of)
+    sums = windowed_sums(events, queries, keys=[key], values=values, windows=ENTITY_WINDOWS)
+    daily = events.group_by(key, "race_date").agg(pl.col("wins").sum())
+    last_run = latest_before(daily, queries, keys=[key], columns=[], date_alias="last_run_date")
+    last_win = latest_before(
+        daily.filter(pl.col("wins") > 0), queries, keys=[key], columns=[], date_alias="last_win_date"
+    )
+    windowed = [
+        column
+        for suffix in ENTITY_WINDOWS
+        if suffix
+        for column in (
+            pl.col(f"runs{suffix}"),
+            pl.col(f"wins{suffix}"),
+            pct(f"wins{suffix}", f"runs{suffix}").alias(f"win_pct{suffix}"),
+        )
+    ]
+    return (
+        queries.join(sums, on=[key, "ref_date"], how="left")
+        .join(last_run, on=[key, "ref_date"], how="left")
+        .join(last_win, on=[key, "ref_date"], how="left")
+        .select(
+            entity,
+            pl.lit(as_of).alias("as_of"),
+            *(pl.col(c) for c in ("runs", "wins", "places", "seconds", "thirds")),
+            pct("wins", "runs").alias("win_pct"),
+            pct("places", "runs").alias("place_pct"),
+            actual_over_expected("sp_wins", "inv_sp").alias("ae"),
+            *windowed,
+            "last_run_date",
+            "last_win_date",
+            _days_since("last_run_date", as_of).alias("days_since_last_run"),
+            _days_since("last_win_date", as_of).alias("days_since_last_win"),
+            *(["horses"] if count_horses else []),
+        )
+        .sort(entity)
+        .collect()
+    )
+
+
+def pedigree_stats(
+    races: pl.DataFrame | pl.LazyFrame,
+    results: pl.DataFrame | pl.LazyFrame,
+    as_of: date,
+    ancestor: str,
+) -> pl.DataFrame:
+    """One row per ``ancestor`` (sire_id, dam_id or damsire_id) whose progeny ran on or before ``as_of``.
+
+    Wide columns: ``runners`` (distinct progeny that ran), ``runs, wins, seconds, thirds, places, win_pct,
+    place_pct, ae``; per race class ``runs/wins/win_pct/ae_class_{1..7}``, per distance band
+    ``…_band_{sprint,mile,middle,staying}``, per surface ``…_surface_{turf,aw}`` (runs/wins 0 where none ran,
+    win_pct/ae then null); ``best_class`` / ``best_distance_band`` with their ``…_ae``: the class / band with
+    the highest A/E among those with at least 10 runs (ties → the lower class, the shorter band), null when
+    none qualifies.
+    """
+    key = key_of(ancestor)
+    events = _with_first_appearance(_events_as_of(races, results, as_of, ancestor), key, "runners")
+    queries = _entities(events, ancestor, as_of)
+    overall = windowed_sums(
+        events, queries, keys=[key], values=[*OUTCOME_COLUMNS, "runners"], windows={"": None}
+    )
+    stats = (
+        queries.join(overall, on=[key, "ref_date"], how="left")
+        .select(
+            ancestor,
+            key,
+            pl.lit(as_of).alias("as_of"),
+            "runners",
+            *(pl.col(c) for c in ("runs", "wins", "seconds", "thirds", "places")),
+            pct("wins", "runs").alias("win_pct"),
+            pct("places", "runs").alias("place_pct"),
+            actual_over_expected("sp_wins", "inv_sp").alias("ae"),
+        )
+        .collect()
+    )
+    for dimension, categories, label in BREAKDOWNS:
+        long = _breakdown(events, queries, key, dimension, categories)
+        stats = stats.join(_wide(long, stats.select(key), label, categories), on=key, how="left")
+        if label in BEST_OF:
+            stats = stats.join(_best(long, key, BEST_OF[label]), on=key, how="left")
+    return stats.with_columns(pl.col("best_class").cast(pl.Int32)).drop(key).sort(ancestor)
+
+
+def _events_as_of(
+    races: pl.DataFrame | pl.LazyFrame, results: pl.DataFrame | pl.LazyFrame, as_of: date, entity: str
+) -> pl.LazyFrame:
+    """Runs on or before ``as_of`` with integer keys for ``entity`` and the horse, computed once."""
+    events = run_events(races, results).filter(pl.col("race_date") <= as_of)
+    return with_keys(events, sorted({entity, "horse_id"})).collect().lazy()
+
+
+def _entities(events: pl.LazyFrame, entity: str, as_of: date) -> pl.LazyFrame:
+    """Every entity that ran (id and key), as queries dated the day after ``as_of`` (so ``as_of`` counts)."""
+    key = key_of(entity)
+    return (
+        events.filter(pl.col(key).is_not_null())
+        .group_by(key)
+        .agg(pl.col(entity).first())
+        .with_columns(pl.lit(as_of + timedelta(days=1)).alias("ref_date"))
+        .collect()
+        .lazy()
+    )
+
+
+def _with_first_appearance(events: pl.LazyFrame, key: str, name: str) -> pl.LazyFrame:
+    """``name`` = 1 on the first run of each (entity, horse) pair: its running sum counts distinct horses."""
+    first = pl.int_range(pl.len()).over(key, key_of("horse_id")) == 0
+    return events.sort("race_date", "off_dt").with_columns(first.cast(pl.Int64).alias(name))
+
+
+def _days_since(column: str, as_of: date) -> pl.Expr:
+    return (pl.lit(as_of) - pl.col(column)).dt.total_days()
+
+
+def _breakdown(
+    events: pl.LazyFrame,
+    queries: pl.LazyFrame,
+    key: str,
+    dimension: str,
+    categories: Sequence[object],
+) -> pl.DataFrame:
+    """Long frame: ``key``, ``category`` (text), ``rank`` (its index), runs, wins, win_pct, ae."""
+    order = pl.DataFrame({"category": [str(c) for c in categories], "rank": list(range(len(categories)))})
+    points = events.select(key, dimension).drop_nulls().unique().join(queries.select(key, "ref_date"), on=key)
+    return (
+        windowed_sums(
+            events,
+            points,
+            keys=[key, dimension],
+            values=["runs", "wins", "sp_wins", "inv_sp"],
+            windows={"": None},
+        )
+        .select(
+            key,
+            pl.col(dimension).cast(pl.Utf8).alias("category"),
+            "runs",
+            "wins",
+            pct("wins", "runs").alias("win_pct"),
+            actual_over_expected("sp_wins", "inv_sp").alias("ae"),
+        )
+        .collect()
+        .join(order, on="category", how="inner")
+    )
+
+
+def _wide(
+    long: pl.DataFrame, ancestors: pl.DataFrame, label: str, categories: Sequence[object]
+) -> pl.DataFrame:
+    """``{runs,wins,win_pct,ae}_{label}_{category}`` per ancestor and category; runs/wins 0 where none ran."""
+    ancestor = ancestors.columns[0]
+    wide = ancestors
+    for category in map(str, categories):
+        part = long.filter(pl.col("category") == category).select(
+            ancestor, *(pl.col(m).alias(f"{m}_{label}_{category.lower()}") for m in BREAKDOWN_METRICS)
+        )
+        wide = wide.join(part, on=ancestor, how="left").with_columns(
+            pl.col(f"{m}_{label}_{category.lower()}").fill_null(0) for m in ("runs", "wins")
+        )
+    return wide
+
+
+def _best(long: pl.DataFrame, ancestor: str, name: str) -> pl.DataFrame:
+    """The category with the highest A/E among those with ≥ `BEST_MIN_RUNS` runs (ties → earliest)."""
+    return (
+        long.filter(pl.col("runs") >= BEST_MIN_RUNS, pl.col("ae").is_not_null())
+        .sort(ancestor, "ae", "rank", descending=[False, True, False])
+        .group_by(ancestor, maintain_order=True)
+        .first()
+        .select(ancestor, pl.col("category").alias(name), pl.col("ae").alias(f"{name}_ae"))
+    )
