@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from dagster import DailyPartitionsDefinition
 
@@ -18,10 +20,15 @@ def start_date() -> str:
     return os.environ.get(START_DATE_ENV, DEFAULT_START_DATE)
 
 
-result_days = DailyPartitionsDefinition(start_date=start_date(), timezone=RACE_TIMEZONE)
-"""Completed race days: results exist only for days that are over."""
-
-racecard_days = DailyPartitionsDefinition(
+race_days = DailyPartitionsDefinition(
     start_date=start_date(), timezone=RACE_TIMEZONE, end_offset=RACECARD_DAYS_AHEAD + 1
 )
-"""Race days up to a week ahead, as far as racecards are published."""
+"""Race days from the start date up to a week ahead (as far as racecards are published).
+
+One definition for every daily asset keeps lineage simple; results simply have nothing to fetch for days
+that have not been raced yet.
+"""
+
+
+def today_in_uk() -> date:
+    return datetime.now(ZoneInfo(RACE_TIMEZONE)).date()

@@ -1,5 +1,7 @@
 """The code location loads, validates with the project's workspace, and every asset tells its story in the UI."""
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -7,14 +9,18 @@ from pathlib import Path
 from dagster import AssetKey
 
 from darkhorses_assets.definitions import defs
+from darkhorses_assets.local.postgres import sqlalchemy_psycopg2_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_dagster_definitions_validate_with_workspace():
+def test_dagster_definitions_validate_with_workspace(postgres_url, tmp_path):
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path),
+           "DARKHORSES_DAGSTER_STORAGE_URL": sqlalchemy_psycopg2_url(postgres_url)}
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -1,7 +1,5 @@
 """Raw layer: every Racing API payload kept verbatim in Postgres (`raw` schema), one row per race."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
@@ -21,7 +19,7 @@ from dagster import (
     asset,
 )
 
-from darkhorses_assets.partitions import racecard_days, result_days
+from darkhorses_assets.partitions import race_days, today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.transforms.raw_rows import JSON_COLUMNS, course_rows, race_rows, races_per_day
 
@@ -113,7 +111,7 @@ def _markdown(per_day: pl.DataFrame, limit: int = 40) -> str:
     group_name="raw",
     owners=OWNERS,
     kinds={"python", "postgres"},
-    partitions_def=result_days,
+    partitions_def=race_days,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
     pool=RACING_API_POOL,
     retry_policy=API_RETRY,
@@ -123,10 +121,15 @@ def _markdown(per_day: pl.DataFrame, limit: int = 40) -> str:
 def raw_results(context: AssetExecutionContext, racing_api: RacingApiResource):
     """Every GB + IRE result of the race day, verbatim from `/v1/results` (one date per call, paged to `total`).
 
+    Days after today cost no request: they have no results yet.
+
     One row per race: `race_id`, `race_date`, `fetched_at`, the `request` (path + params, no credentials) and the
     race JSON as `payload` (jsonb). A page that could not be parsed is kept as `raw_text` + `parse_error`.
     """
-    yield from _materialize_race_days(context, racing_api.fetch_results_day, "results")
+    def fetch_results(day: date) -> list:
+        return racing_api.fetch_results_day(day) if day <= today_in_uk() else []
+
+    yield from _materialize_race_days(context, fetch_results, "results")
 
 
 @asset(
@@ -134,7 +137,7 @@ def raw_results(context: AssetExecutionContext, racing_api: RacingApiResource):
     group_name="raw",
     owners=OWNERS,
     kinds={"python", "postgres"},
-    partitions_def=racecard_days,
+    partitions_def=race_days,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
     pool=RACING_API_POOL,
     retry_policy=API_RETRY,
