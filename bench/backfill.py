@@ -65,7 +65,7 @@ def main() -> int:
                          days_per_run=DAYS_PER_RUN)
         wall_s = time.perf_counter() - started
         log = requests.get(f"{services.env['RACING_API_BASE_URL']}/_simulator/stats", timeout=10).json()
-        statuses = [entry["status"] for entry in log["requests"] if entry["path"].startswith("/v1/")]
+        statuses = [status for _, path, status in log["requests"] if path.startswith("/v1/")]
         throttled = sum(1 for status in statuses if status == 429)
         print(f"requests={len(statuses)} throttled_429={throttled}", flush=True)
         ratio = wall_s / (len(statuses) / API_RATE_PER_S)

@@ -12,7 +12,6 @@ softmax seen through a little noise.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import threading
@@ -21,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import accumulate
-from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from darkhorses_assets.reference import course_coordinates
 
 from . import names
 
@@ -120,7 +120,7 @@ def _course_number(name: str, taken: set[int]) -> int:
 @lru_cache(maxsize=1)
 def load_courses() -> tuple[Course, ...]:
     """GB + IRE courses from the bundled list, with API-style ``crs_<n>`` ids and ``(AW)`` variants."""
-    raw = json.loads((Path(__file__).parent / "data" / "courses_gb_ire_with_coordinates.json").read_text())
+    raw = course_coordinates()
     entries: list[tuple[str, str, str]] = []
     for item in raw:
         name, region = item["course"], item["country"].lower()

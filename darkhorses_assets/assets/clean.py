@@ -1,0 +1,100 @@
+"""Clean layer: typed, pandera-validated racing tables (`clean` schema) with quarantine and reconciliation.
+
+One step parses a range of race days once and writes every clean table of those days: races, runners,
+results, non_runners, runner_odds and the quarantine. Logic lives in `darkhorses_assets.clean_layer`.
+"""
+
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetOut,
+    BackfillPolicy,
+    MetadataValue,
+    Output,
+    multi_asset,
+)
+
+from darkhorses_assets.checks import check_results_for, check_specs_for
+from darkhorses_assets.clean_layer import clean_race_days
+from darkhorses_assets.partitions import race_days
+
+CLEAN_PREFIX = "clean"
+OWNERS = ["team:darkhorses"]
+RAW_COLUMNS = ["race_id", "race_date", "payload"]
+DESCRIPTIONS = {
+    "races": "One row per race: racecard and result fields merged (each source fills its own columns); "
+             "a race seen only in racecards or only in results is still a race.",
+    "runners": "Declared runners, one row per race_id × horse_id: number, draw, weight, ratings, jockey, "
+               "trainer, owner, pedigree ids — as on the racecard.",
+    "results": "One row per finishing or non-finishing runner: finish_position / finish_status, dead heats, "
+               "beaten lengths, SP as a decimal, finishing time, prize.",
+    "non_runners": "Horses withdrawn from a race, with the reason given in the result.",
+    "runner_odds": "Bookmaker odds per runner from the pro racecards (fractional text kept, decimal parsed).",
+    "quarantine": "Rows that broke a hard rule: source table, key, every reason and the raw JSON fragment. "
+                  "Nothing is dropped silently.",
+}
+VALIDATED_TABLES = {
+    "races": ("racecard_races", "result_races"),
+    "runners": ("runners",),
+    "results": ("results",),
+    "non_runners": ("non_runners",),
+    "runner_odds": ("runner_odds",),
+}
+
+
+def clean_key(name: str) -> AssetKey:
+    return AssetKey([CLEAN_PREFIX, name])
+
+
+@multi_asset(
+    name="clean_race_days",
+    outs={
+        name: AssetOut(
+            key=clean_key(name), description=description, group_name="clean", owners=OWNERS,
+            kinds={"polars", "postgres"}, metadata={"partition_expr": "race_date"},
+        )
+        for name, description in DESCRIPTIONS.items()
+    },
+    ins={
+        "raw_racecards": AssetIn(key=AssetKey(["raw", "raw_racecards"]), metadata={"columns": RAW_COLUMNS}),
+        "raw_results": AssetIn(key=AssetKey(["raw", "raw_results"]), metadata={"columns": RAW_COLUMNS}),
+    },
+    check_specs=[
+        spec
+        for asset_name, tables in VALIDATED_TABLES.items()
+        for table in tables
+        for spec in check_specs_for(clean_key(asset_name), table)
+    ],
+    partitions_def=race_days,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def clean_race_days_asset(context: AssetExecutionContext, raw_racecards, raw_results):
+    """Parse the raw racecards and results of the partition range, validate every row, quarantine the rest."""
+    window = context.partition_key_range
+    partition_range = f"{window.start}..{window.end}"
+    cleaned = clean_race_days(raw_racecards, raw_results)
+    for name in VALIDATED_TABLES:
+        frame = cleaned.tables[name]
+        quarantined = sum(cleaned.validations[t].quarantined.height for t in VALIDATED_TABLES[name])
+        yield Output(frame, output_name=name, metadata={
+            "partition_range": partition_range,
+            "quarantined_rows": MetadataValue.int(quarantined),
+        })
+    yield Output(cleaned.quarantine, output_name="quarantine", metadata={
+        "partition_range": partition_range,
+        "by_table": MetadataValue.json(
+            {t: v.quarantined.height for t, v in cleaned.validations.items()}
+        ),
+    })
+    for asset_name, tables in VALIDATED_TABLES.items():
+        for table in tables:
+            results: list[AssetCheckResult] = check_results_for(
+                cleaned.validations[table], table, partition_range, clean_key(asset_name),
+                reconciliation=cleaned.reconciliations[table],
+            )
+            yield from results
+
+
+clean_assets = [clean_race_days_asset]
