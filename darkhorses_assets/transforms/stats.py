@@ -200,10 +200,11 @@ def windowed_sums(
     every event before ``ref``). Events are dated by ``race_date``. An entity without earlier events gets 0s.
     Rows of ``queries`` whose key is null have no output row, so a caller's left join leaves them null.
 
-    Method: events are summed per entity and day, ordered by (entity, day) and cumulated over the whole
-    frame; an as-of join on the combined (entity, day) number finds the running total just before a date,
-    and a window's sum is the running total at ``ref − 1`` minus the one at ``ref − days − 1`` (for
-    lifetime: at the entity's start). Integer sums are exact; float sums agree with a direct sum to ~1e-12.
+    Method: events are summed per entity and day, ordered by (entity, day) and cumulated per entity; an as-of
+    join on the combined (entity, day) number finds the entity's running total just before a date (a match
+    that lands on another entity means "no earlier event": 0), and a window's sum is the running total at
+    ``ref − 1`` minus the one at ``ref − days − 1`` (lifetime: minus 0). Running totals are per entity so a
+    value never depends, even in its last float bit, on another entity's later results.
     """
     keys = list(keys)
     points = queries.select(*keys, ref).drop_nulls().unique()
@@ -212,9 +213,9 @@ def windowed_sums(
         events.join(entities, on=keys, how="inner")
         .group_by("_entity", "race_date")
         .agg(pl.col(values).sum())
-        .select(_entity_day("_entity", pl.col("race_date")).alias("_at"), *values)
+        .select(_entity_day("_entity", pl.col("race_date")).alias("_at"), pl.col("_entity").alias("_owner"), *values)
         .sort("_at")
-        .with_columns(pl.col(values).cum_sum())
+        .with_columns(pl.col(values).cum_sum().over("_owner"))
     )
     bounds = {"_upper": pl.col(ref) - timedelta(days=1)}
     bounds.update(
@@ -228,7 +229,10 @@ def windowed_sums(
             located.with_columns(at.alias("_at"))
             .sort("_at")
             .join_asof(running.rename({v: v + tag for v in values}), on="_at", strategy="backward")
-            .drop("_at")
+            .with_columns(
+                pl.when(pl.col("_owner") == pl.col("_entity")).then(pl.col(v + tag)).alias(v + tag) for v in values
+            )
+            .drop("_at", "_owner")
         )
     return located.select(
         *keys,
@@ -252,9 +256,14 @@ def _entity_start(entity: str) -> pl.Expr:
     return pl.col(entity).cast(pl.Int64) * (1 << DAY_BITS)
 
 
+FLOAT_DECIMALS = 11
+"""Window sums are rounded so that float summation order (which a join or group-by may change) can never
+make a value differ in its last bit when unrelated rows change; integer sums are unaffected."""
+
+
 def _window_sum(value: str, suffix: str) -> pl.Expr:
     upper = pl.col(f"{value}_upper").fill_null(0)
-    return (upper - pl.col(f"{value}_lower{suffix}").fill_null(0)).alias(f"{value}{suffix}")
+    return (upper - pl.col(f"{value}_lower{suffix}").fill_null(0)).round(FLOAT_DECIMALS).alias(f"{value}{suffix}")
 
 
 def latest_before(

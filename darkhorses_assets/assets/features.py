@@ -1,0 +1,185 @@
+"""Features layer (`features` schema): point-in-time runner features, outcomes, entity statistics, signal.
+
+A feature row for a race on day D only sees results strictly before D: the results input ends at D−1 by
+partition mapping and `runner_features` computes every day of a range as of itself.
+"""
+
+from datetime import date, timedelta
+
+import pandera.polars as pa
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetOut,
+    BackfillPolicy,
+    MetadataValue,
+    Output,
+    TimeWindowPartitionMapping,
+    asset,
+    multi_asset,
+)
+
+from darkhorses_assets.assets.clean import OWNERS, clean_key
+from darkhorses_assets.partitions import race_days
+from darkhorses_assets.schemas.features import RACE_OUTCOMES_HARD, RUNNER_FEATURES_HARD, RUNNER_FEATURES_SOFT
+from darkhorses_assets.transforms import stats
+from darkhorses_assets.transforms.features import race_outcomes as outcomes_of
+from darkhorses_assets.transforms.features import runner_features as features_of
+from darkhorses_assets.transforms.signal import SIGNAL_FEATURES, decile_win_rates, signal_report
+
+FEATURES_PREFIX = "features"
+LIFETIME_DAYS = 40_000
+"""History reaches back to the first partition: "lifetime" means since the first race day loaded."""
+HISTORY_BEFORE = TimeWindowPartitionMapping(start_offset=-LIFETIME_DAYS, end_offset=-1,
+                                            allow_nonexistent_upstream_partitions=True)
+HISTORY_THROUGH = TimeWindowPartitionMapping(start_offset=-LIFETIME_DAYS, end_offset=0,
+                                             allow_nonexistent_upstream_partitions=True)
+FEATURES_KEY = AssetKey([FEATURES_PREFIX, "runner_features"])
+OUTCOMES_KEY = AssetKey([FEATURES_PREFIX, "race_outcomes"])
+
+
+def _days(context: AssetExecutionContext) -> tuple[date, date]:
+    """First and last race day (inclusive) of the run's partition range."""
+    window = context.partition_time_window
+    return window.start.date(), window.end.date() - timedelta(days=1)
+
+
+def _failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame | None:
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        return errors.failure_cases
+    return None
+
+
+def _schema_check(name, frame, schema, partition_range, severity) -> AssetCheckResult:
+    failures = _failures(frame, schema)
+    metadata = {"partition_range": partition_range, "rows": frame.height}
+    if failures is not None:
+        columns = [c for c in ("column", "check", "failure_case") if c in failures.columns]
+        examples = failures.select(columns).head(10).cast(pl.Utf8, strict=False).iter_rows()
+        metadata["failures"] = MetadataValue.md("\n".join(f"- {' · '.join(map(str, row))}" for row in examples))
+        metadata["failure_count"] = failures.height
+    return AssetCheckResult(check_name=name, passed=failures is None, severity=severity, metadata=metadata)
+
+
+@asset(
+    key=FEATURES_KEY,
+    group_name="features",
+    owners=OWNERS,
+    kinds={"polars", "postgres"},
+    partitions_def=race_days,
+    backfill_policy=BackfillPolicy.single_run(),
+    metadata={"partition_expr": "race_date"},
+    ins={
+        "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH),
+        "runners": AssetIn(key=clean_key("runners")),
+        "results": AssetIn(key=clean_key("results"), partition_mapping=HISTORY_BEFORE),
+    },
+    check_specs=[
+        AssetCheckSpec("keys_valid", asset=FEATURES_KEY, blocking=True,
+                       description="race_id, horse_id, race_date present; one row per runner."),
+        AssetCheckSpec("values_in_range", asset=FEATURES_KEY,
+                       description="Percentages within 0–100, counts ≥ 0, field size 1–40 (warning)."),
+        AssetCheckSpec("races_exist", asset=FEATURES_KEY, blocking=True,
+                       description="Every feature row refers to a race in clean races."),
+    ],
+)
+def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners: pl.DataFrame,
+                    results: pl.DataFrame):
+    """Point-in-time features of every declared runner: horse form, jockey/trainer/owner strike rates and A/E,
+    pedigree progeny rates, race context — from results strictly before the race date. Labels live in
+    `race_outcomes`."""
+    window = context.partition_key_range
+    frame = features_of(races, runners, results, feature_days=_days(context))
+    partition_range = f"{window.start}..{window.end}"
+    orphans = frame.join(races.select("race_id"), on="race_id", how="anti").height
+    yield Output(frame, metadata={"partition_range": partition_range,
+                                  "history_results": MetadataValue.int(results.height),
+                                  "first_time_runners": MetadataValue.int(
+                                      int((frame["horse_runs"] == 0).sum()) if frame.height else 0)})
+    yield _schema_check("keys_valid", frame, RUNNER_FEATURES_HARD, partition_range, AssetCheckSeverity.ERROR)
+    yield _schema_check("values_in_range", frame, RUNNER_FEATURES_SOFT, partition_range, AssetCheckSeverity.WARN)
+    yield AssetCheckResult(check_name="races_exist", passed=orphans == 0,
+                           metadata={"partition_range": partition_range, "orphan_rows": orphans})
+
+
+@asset(
+    key=OUTCOMES_KEY,
+    group_name="features",
+    owners=OWNERS,
+    kinds={"polars", "postgres"},
+    partitions_def=race_days,
+    backfill_policy=BackfillPolicy.single_run(),
+    metadata={"partition_expr": "race_date"},
+    ins={"races": AssetIn(key=clean_key("races")), "results": AssetIn(key=clean_key("results"))},
+    check_specs=[AssetCheckSpec("keys_valid", asset=OUTCOMES_KEY, blocking=True,
+                                description="One labelled row per run, keys present.")],
+)
+def race_outcomes(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
+    """Labels to model against (kept apart from features so they are joined knowingly): finish position and
+    status, won, placed (top 3), each-way placed (UK terms), SP."""
+    frame = outcomes_of(races, results, _days(context))
+    partition_range = f"{context.partition_key_range.start}..{context.partition_key_range.end}"
+    yield Output(frame, metadata={"partition_range": partition_range,
+                                  "winners": MetadataValue.int(int(frame["won"].sum()) if frame.height else 0)})
+    yield _schema_check("keys_valid", frame, RACE_OUTCOMES_HARD, partition_range, AssetCheckSeverity.ERROR)
+
+
+STATS = {
+    "jockey_stats": stats.jockey_stats, "trainer_stats": stats.trainer_stats, "owner_stats": stats.owner_stats,
+    "horse_stats": stats.horse_stats, "sire_stats": stats.sire_stats, "dam_stats": stats.dam_stats,
+    "damsire_stats": stats.damsire_stats,
+}
+
+
+@multi_asset(
+    name="entity_statistics",
+    outs={
+        name: AssetOut(key=AssetKey([FEATURES_PREFIX, name]), group_name="statistics", owners=OWNERS,
+                       kinds={"polars", "postgres"},
+                       description=f"{name.split('_')[0].title()} statistics as of the latest resulted race day: "
+                                   "runs, wins, places, win%/place%, A/E, 14/30/365-day windows, last run/win.")
+        for name in STATS
+    },
+    ins={"races": AssetIn(key=clean_key("races")), "results": AssetIn(key=clean_key("results"))},
+)
+def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
+    """Every entity statistic, rebuilt as of the latest race day with results."""
+    resulted = races.filter(pl.col("has_result"))["race_date"]
+    if resulted.is_empty():
+        raise ValueError("no resulted races in clean races yet: materialize raw_results and clean races first")
+    as_of = resulted.max()
+    for name, compute in STATS.items():
+        frame = compute(races, results, as_of)
+        yield Output(frame, output_name=name, metadata={"as_of": str(as_of), "entities": frame.height})
+
+
+@asset(
+    key=AssetKey([FEATURES_PREFIX, "feature_signal"]),
+    group_name="features",
+    owners=OWNERS,
+    kinds={"polars"},
+    ins={
+        "runner_features": AssetIn(key=FEATURES_KEY,
+                                   metadata={"columns": ["race_id", "horse_id", *SIGNAL_FEATURES]}),
+        "race_outcomes": AssetIn(key=OUTCOMES_KEY, metadata={"columns": ["race_id", "horse_id", "won"]}),
+    },
+)
+def feature_signal(runner_features: pl.DataFrame, race_outcomes: pl.DataFrame) -> Output[pl.DataFrame]:
+    """Do the features carry information? Win rate by decile of key form features, as a markdown table."""
+    report = signal_report(runner_features, race_outcomes)
+    frame = pl.concat([
+        decile_win_rates(runner_features, race_outcomes, column).with_columns(pl.lit(column).alias("feature"))
+        for column in SIGNAL_FEATURES if column in runner_features.columns
+    ]) if runner_features.height else pl.DataFrame(schema={"decile": pl.Int32, "win_rate": pl.Float64,
+                                                           "len": pl.UInt32, "feature": pl.Utf8})
+    return Output(frame, metadata={"signal": MetadataValue.md(report)})
+
+
+feature_assets = [runner_features, race_outcomes, entity_statistics, feature_signal]

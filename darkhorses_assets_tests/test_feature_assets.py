@@ -1,0 +1,88 @@
+"""Features through Dagster: partition mappings give each day only earlier results; stats and signal build."""
+
+from datetime import date
+
+import psycopg
+import pytest
+from dagster import AssetSpec, materialize
+
+from darkhorses_assets.assets.clean import clean_assets, clean_key
+from darkhorses_assets.assets.features import entity_statistics, feature_signal, race_outcomes, runner_features
+from darkhorses_assets.assets.raw import raw_racecards, raw_results
+from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableRef
+from darkhorses_assets.local.runs import materialize_days
+from darkhorses_assets.partitions import race_days
+from darkhorses_assets.racing_api.client import RacingApiResource
+from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
+
+FIRST, LAST = date(2025, 9, 20), date(2025, 10, 3)
+TARGET_FIRST, TARGET_LAST = date(2025, 10, 1), date(2025, 10, 3)
+CLEAN_SOURCES = [AssetSpec(clean_key(n), partitions_def=race_days, metadata={"partition_expr": "race_date"})
+                 for n in ("races", "runners", "results")]
+
+
+@pytest.fixture(scope="module")
+def clean_history(postgres_admin_url):
+    """Two weeks of simulated racing, raw → clean, in one database shared by this module's tests."""
+    from darkhorses_assets.local.postgres import drop_database, ensure_database, with_database
+
+    ensure_database(postgres_admin_url, "dh_test_features")
+    url = with_database(postgres_admin_url, "dh_test_features")
+    config = SimulatorConfig(today=date(2025, 10, 10), rate_limit_per_s=0)
+    with SimulatorServer(config, host="127.0.0.1", port=0) as sim:
+        resources = {
+            "io_manager": PostgresPolarsIOManager(database_url=url),
+            "racing_api": RacingApiResource(base_url=sim.url, username=config.username,
+                                            password=config.password, requests_per_second=1000),
+        }
+        results = materialize_days([raw_racecards, raw_results, *clean_assets], FIRST, LAST,
+                                   resources=resources, days_per_run=31)
+        assert all(r.success for r in results)
+        yield url, resources
+    drop_database(postgres_admin_url, "dh_test_features")
+
+
+def _features(url, resources):
+    results = materialize_days([runner_features, race_outcomes, *CLEAN_SOURCES], TARGET_FIRST, TARGET_LAST,
+                               resources=resources)
+    assert all(r.success for r in results)
+    checks = results[0].get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks if c.check_name in ("keys_valid", "races_exist"))
+    return PostgresClient(url).read_frame(TableRef("features", "runner_features")).sort("race_id", "horse_id")
+
+
+def test_features_cover_every_declared_runner_and_ignore_later_results(clean_history):
+    url, resources = clean_history
+    before = _features(url, resources)
+    with psycopg.connect(url) as conn:
+        declared = conn.execute("SELECT count(*) FROM clean.runners WHERE race_date BETWEEN %s AND %s",
+                                (TARGET_FIRST, TARGET_LAST)).fetchone()[0]
+    assert before.height == declared > 0
+    assert before["horse_runs"].max() > 0
+
+    first_day = before.filter(before["race_date"] == TARGET_FIRST)
+    with psycopg.connect(url) as conn:  # rewrite history on/after the first target day
+        conn.execute("UPDATE clean.results SET finish_position = 1 WHERE race_date >= %s", (TARGET_FIRST,))
+    after = _features(url, resources)
+    changed = after.filter(after["race_date"] == TARGET_FIRST)
+    differing = [c for c in first_day.columns if not changed[c].equals(first_day[c])]
+    assert not differing, differing
+
+
+def test_statistics_and_signal_report_build(clean_history):
+    url, resources = clean_history
+    _features(url, resources)
+    sources = [AssetSpec(clean_key("races")), AssetSpec(clean_key("results")),
+               AssetSpec(runner_features.key), AssetSpec(race_outcomes.key)]
+    result = materialize([entity_statistics, feature_signal, *sources], resources=resources)
+    assert result.success
+    with psycopg.connect(url) as conn:
+        jockeys, runs = conn.execute("SELECT count(*), sum(runs) FROM features.jockey_stats").fetchone()
+        resulted = conn.execute("SELECT count(*) FROM clean.results").fetchone()[0]
+    assert jockeys > 0 and 0 < runs <= resulted
+    report = next(
+        event.materialization.metadata["signal"].value
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == feature_signal.key
+    )
+    assert "horse_win_pct_365d" in report
