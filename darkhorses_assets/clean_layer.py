@@ -14,7 +14,14 @@ import polars as pl
 from darkhorses_assets.transforms.racecards import racecards_from_payloads
 from darkhorses_assets.transforms.races import merge_races
 from darkhorses_assets.transforms.results import results_from_payloads
-from darkhorses_assets.validation import QUARANTINE_SCHEMA, Reconciliation, Validation, reconcile, row_ids, validate
+from darkhorses_assets.validation import (
+    QUARANTINE_SCHEMA,
+    Reconciliation,
+    Validation,
+    reconcile,
+    row_ids,
+    validate,
+)
 
 CLEAN_TABLES = ("races", "runners", "results", "non_runners", "runner_odds")
 RACE_TABLES = ("racecard_races", "result_races")

@@ -4,7 +4,6 @@ from datetime import date
 
 import psycopg
 import pytest
-
 from dagster import AssetSpec, materialize
 
 from darkhorses_assets.assets.clean import clean_assets, clean_key
@@ -53,7 +52,9 @@ def test_clean_tables_reconcile_with_raw_and_rematerializing_replaces(pipeline):
     assert raw_runner_count(raw_card_rows) == runners + quarantined
 
     races, with_result, with_card = _count(
-        url, "SELECT count(*), count(*) FILTER (WHERE has_result), count(*) FILTER (WHERE has_racecard) FROM clean.races")
+        url,
+        "SELECT count(*), count(*) FILTER (WHERE has_result), count(*) FILTER (WHERE has_racecard) FROM clean.races",
+    )
     raw_races = _count(url, "SELECT count(DISTINCT race_id) FROM (SELECT race_id FROM raw.raw_racecards "
                             "UNION SELECT race_id FROM raw.raw_results) r")[0]
     assert races == raw_races and with_result > 0 and with_card > 0

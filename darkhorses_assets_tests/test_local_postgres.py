@@ -7,7 +7,8 @@ def test_fresh_database_is_real_and_empty(postgres_url):
     with psycopg.connect(postgres_url) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
         tables = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
         ).fetchone()[0]
     assert int(version.split(".")[0]) >= 15
     assert tables == 0

@@ -1,7 +1,16 @@
 """Dimension tables (unpartitioned, `clean` schema) rebuilt from every partition of the clean tables."""
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetIn, AssetKey, AssetOut, MetadataValue, Output, asset, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetOut,
+    MetadataValue,
+    Output,
+    asset,
+    multi_asset,
+)
 
 from darkhorses_assets.assets.clean import CLEAN_PREFIX, OWNERS, clean_key
 from darkhorses_assets.reference import course_coordinates

@@ -1,0 +1,57 @@
+"""Clean-layer throughput: materializes the clean tables for N simulated days already in raw, in ONE run.
+
+Raw is filled first from the simulator with its rate limit off (not timed). Then one Dagster run over the
+whole range (BackfillPolicy.single_run) parses, validates and writes races, runners, results, non-runners,
+odds and quarantine. Last line: `clean_runners_per_s=N seconds=S`; goal: one year (≈ 120k runners) < 10 s.
+
+    .venv/bin/python bench/clean.py --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date, timedelta
+
+import psycopg
+from _setup import bench_environment, peak_rss_mb
+
+from darkhorses_assets.assets.clean import clean_assets
+from darkhorses_assets.assets.raw import raw_racecards, raw_results
+from darkhorses_assets.local.runs import materialize_days
+
+SIMULATOR_TODAY = date(2025, 11, 1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=30)
+    args = parser.parse_args()
+    last = SIMULATOR_TODAY - timedelta(days=1)
+    first = last - timedelta(days=args.days - 1)
+    with bench_environment(api_rate_per_s=0, simulator_today=SIMULATOR_TODAY) as bench:
+        from dagster import AssetSpec
+
+        from darkhorses_assets.partitions import race_days
+
+        print(f"filling raw for {first} .. {last} from the simulator (untimed)…", flush=True)
+        materialize_days([raw_results, raw_racecards], first, last, resources=bench.resources,
+                         instance=bench.instance, days_per_run=31)
+        sources = [AssetSpec(a.key, partitions_def=race_days, metadata={"partition_expr": "race_date"})
+                   for a in (raw_results, raw_racecards)]
+        print("materializing the clean tables in one run…", flush=True)
+        started = time.perf_counter()
+        materialize_days([*clean_assets, *sources], first, last, resources=bench.resources,
+                         instance=bench.instance, days_per_run=args.days)
+        seconds = time.perf_counter() - started
+        with psycopg.connect(bench.database_url) as conn:
+            runners = conn.execute("SELECT count(*) FROM clean.runners WHERE race_date BETWEEN %s AND %s",
+                                   (first, last)).fetchone()[0]
+        print(f"runners={runners} peak_rss_mb={peak_rss_mb():.0f}")
+        print(f"clean_runners_per_s={runners / seconds:.0f} seconds={seconds:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Feature throughput: N synthetic years of clean data in Postgres → runner features, outcomes and statistics.
+
+The synthetic world (`transforms.synthetic`) is written to clean.races / runners / results (untimed). Then
+one Dagster run computes runner_features + race_outcomes for every day of the N years (each day as of
+itself) and a second computes the seven entity statistics. Last line:
+`features_seconds=S peak_rss_mb=M runners=R`; goal for 10 years (≈ 1.3M runners): < 60 s and < 4 GB.
+
+    .venv/bin/python bench/features.py --years 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from _setup import bench_environment, peak_rss_mb
+from dagster import AssetSpec, materialize
+
+from darkhorses_assets.assets.clean import clean_key
+from darkhorses_assets.assets.features import entity_statistics, race_outcomes, runner_features
+from darkhorses_assets.io import PostgresClient, TableRef, time_window_slice
+from darkhorses_assets.local.runs import materialize_days
+from darkhorses_assets.partitions import race_days
+from darkhorses_assets.transforms.synthetic import synthetic_history
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--years", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with bench_environment(api_rate_per_s=0) as bench:
+        print(f"generating {args.years} synthetic years and writing them to clean.* (untimed)…", flush=True)
+        tables = dict(zip(("races", "runners", "results"), synthetic_history(args.years, args.seed), strict=True))
+        first, last = tables["races"]["race_date"].min(), tables["races"]["race_date"].max()
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        client = PostgresClient(bench.database_url)
+        for name, frame in tables.items():
+            client.write_frame(TableRef("clean", name), frame, time_window_slice("race_date", start, end, []))
+        runners = tables["runners"].height
+        del tables
+        sources = [AssetSpec(clean_key(n), partitions_def=race_days, metadata={"partition_expr": "race_date"})
+                   for n in ("races", "runners", "results")]
+        print(f"computing features for {first} .. {last} ({runners} runners) in one run…", flush=True)
+        started = time.perf_counter()
+        materialize_days([runner_features, race_outcomes, *sources], first, last, resources=bench.resources,
+                         instance=bench.instance, days_per_run=100_000)
+        features_s = time.perf_counter() - started
+        print(f"features + outcomes: {features_s:.1f}s; computing statistics…", flush=True)
+        materialize([entity_statistics, AssetSpec(clean_key("races")), AssetSpec(clean_key("results"))],
+                    resources=bench.resources, instance=bench.instance)
+        seconds = time.perf_counter() - started
+        print(f"statistics: {seconds - features_s:.1f}s")
+        print(f"features_seconds={seconds:.1f} peak_rss_mb={peak_rss_mb():.0f} runners={runners}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
