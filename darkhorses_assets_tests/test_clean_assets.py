@@ -10,11 +10,10 @@ from darkhorses_assets.assets.clean import clean_assets, clean_key
 from darkhorses_assets.assets.dimensions import dimension_assets
 from darkhorses_assets.assets.raw import raw_courses, raw_racecards, raw_results
 from darkhorses_assets.clean_layer import raw_runner_count
-from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableRef
+from darkhorses_assets.io import PostgresClient, TableRef
 from darkhorses_assets.local.runs import materialize_days
 from darkhorses_assets.partitions import race_days
-from darkhorses_assets.racing_api.client import RacingApiResource
-from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
+from darkhorses_assets_tests.pipeline import simulated_resources
 
 FIRST, LAST = date(2025, 10, 6), date(2025, 10, 8)
 DAILY = [raw_racecards, raw_results, *clean_assets]
@@ -22,13 +21,7 @@ DAILY = [raw_racecards, raw_results, *clean_assets]
 
 @pytest.fixture
 def pipeline(postgres_url):
-    config = SimulatorConfig(today=date(2025, 10, 10), rate_limit_per_s=0)
-    with SimulatorServer(config, host="127.0.0.1", port=0) as sim:
-        resources = {
-            "io_manager": PostgresPolarsIOManager(database_url=postgres_url),
-            "racing_api": RacingApiResource(base_url=sim.url, username=config.username,
-                                            password=config.password, requests_per_second=1000),
-        }
+    with simulated_resources(postgres_url, today=date(2025, 10, 10)) as resources:
         yield resources, postgres_url
 
 

@@ -14,11 +14,10 @@ from darkhorses_assets.assets.features import (
     runner_features,
 )
 from darkhorses_assets.assets.raw import raw_racecards, raw_results
-from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableRef
+from darkhorses_assets.io import PostgresClient, TableRef
 from darkhorses_assets.local.runs import materialize_days
 from darkhorses_assets.partitions import race_days
-from darkhorses_assets.racing_api.client import RacingApiResource
-from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
+from darkhorses_assets_tests.pipeline import simulated_resources
 
 FIRST, LAST = date(2025, 9, 20), date(2025, 10, 3)
 TARGET_FIRST, TARGET_LAST = date(2025, 10, 1), date(2025, 10, 3)
@@ -31,15 +30,10 @@ def clean_history(postgres_admin_url):
     """Two weeks of simulated racing, raw → clean, in one database shared by this module's tests."""
     from darkhorses_assets.local.postgres import drop_database, ensure_database, with_database
 
+    drop_database(postgres_admin_url, "dh_test_features")
     ensure_database(postgres_admin_url, "dh_test_features")
     url = with_database(postgres_admin_url, "dh_test_features")
-    config = SimulatorConfig(today=date(2025, 10, 10), rate_limit_per_s=0)
-    with SimulatorServer(config, host="127.0.0.1", port=0) as sim:
-        resources = {
-            "io_manager": PostgresPolarsIOManager(database_url=url),
-            "racing_api": RacingApiResource(base_url=sim.url, username=config.username,
-                                            password=config.password, requests_per_second=1000),
-        }
+    with simulated_resources(url, today=date(2025, 10, 10)) as resources:
         results = materialize_days([raw_racecards, raw_results, *clean_assets], FIRST, LAST,
                                    resources=resources, days_per_run=31)
         assert all(r.success for r in results)

@@ -98,15 +98,7 @@ def _materialize_race_days(
     )
 
 
-def _markdown(per_day: pl.DataFrame, limit: int = 40) -> str:
-    lines = ["| race_date | races | unreadable_pages |", "|---|---|---|"]
-    lines += [f"| {d} | {r} | {u} |" for d, r, u in per_day.head(limit).iter_rows()]
-    if per_day.height > limit:
-        lines.append(f"| … {per_day.height - limit} more days | | |")
-    return "\n".join(lines)
-
-
-@asset(
+RACE_DAY_API_ASSET = dict(
     key_prefix=[RAW_PREFIX],
     group_name="raw",
     owners=OWNERS,
@@ -115,9 +107,20 @@ def _markdown(per_day: pl.DataFrame, limit: int = 40) -> str:
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
     pool=RACING_API_POOL,
     retry_policy=API_RETRY,
-    check_specs=_checks("raw_results"),
     metadata={"partition_expr": "race_date", "column_types": JSON_COLUMNS},
 )
+"""What every daily raw asset shares: layer, API pool, run retry, month-sized backfill runs, jsonb payloads."""
+
+
+def _markdown(per_day: pl.DataFrame, limit: int = 40) -> str:
+    lines = ["| race_date | races | unreadable_pages |", "|---|---|---|"]
+    lines += [f"| {d} | {r} | {u} |" for d, r, u in per_day.head(limit).iter_rows()]
+    if per_day.height > limit:
+        lines.append(f"| … {per_day.height - limit} more days | | |")
+    return "\n".join(lines)
+
+
+@asset(check_specs=_checks("raw_results"), **RACE_DAY_API_ASSET)
 def raw_results(context: AssetExecutionContext, racing_api: RacingApiResource):
     """Every GB + IRE result of the race day, verbatim from `/v1/results` (one date per call, paged to `total`).
 
@@ -132,18 +135,7 @@ def raw_results(context: AssetExecutionContext, racing_api: RacingApiResource):
     yield from _materialize_race_days(context, fetch_results, "results")
 
 
-@asset(
-    key_prefix=[RAW_PREFIX],
-    group_name="raw",
-    owners=OWNERS,
-    kinds={"python", "postgres"},
-    partitions_def=race_days,
-    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
-    pool=RACING_API_POOL,
-    retry_policy=API_RETRY,
-    check_specs=_checks("raw_racecards"),
-    metadata={"partition_expr": "race_date", "column_types": JSON_COLUMNS},
-)
+@asset(check_specs=_checks("raw_racecards"), **RACE_DAY_API_ASSET)
 def raw_racecards(context: AssetExecutionContext, racing_api: RacingApiResource):
     """Every GB + IRE racecard of the race day (up to 7 days ahead), verbatim from `/v1/racecards/pro`.
 
