@@ -1,6 +1,7 @@
 """Feature throughput: N synthetic years of clean data in Postgres → runner features, outcomes and statistics.
 
-The synthetic world (`transforms.synthetic`) is written to clean.races / runners / results (untimed). Then
+The synthetic world (`transforms.synthetic`) is written to clean.races / runners / results (untimed, in a
+child process, so `peak_rss_mb` is the feature computation's own). Then
 one Dagster run computes runner_features + race_outcomes for every day of the N years (each day as of
 itself) and a second computes the seven entity statistics. Last line:
 `features_seconds=S peak_rss_mb=M runners=R`; goal for 10 years (≈ 1.3M runners): < 60 s and < 4 GB.
@@ -11,9 +12,11 @@ itself) and a second computes the seven entity statistics. Last line:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 
 from _setup import bench_environment, peak_rss_mb
 from dagster import AssetSpec, materialize
@@ -26,6 +29,19 @@ from darkhorses_assets.partitions import race_days
 from darkhorses_assets.transforms.synthetic import synthetic_history
 
 
+def write_synthetic_history(database_url: str, years: int, seed: int) -> tuple[date, date, int]:
+    """Generate and store the synthetic clean tables; runs in a child process so that the parent's peak RSS
+    measures only the feature computation."""
+    tables = dict(zip(("races", "runners", "results"), synthetic_history(years, seed), strict=True))
+    first, last = tables["races"]["race_date"].min(), tables["races"]["race_date"].max()
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    client = PostgresClient(database_url)
+    for name, frame in tables.items():
+        client.write_frame(TableRef("clean", name), frame, time_window_slice("race_date", start, end, []))
+    return first, last, tables["runners"].height
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--years", type=int, default=1)
@@ -33,15 +49,9 @@ def main() -> int:
     args = parser.parse_args()
     with bench_environment(api_rate_per_s=0) as bench:
         print(f"generating {args.years} synthetic years and writing them to clean.* (untimed)…", flush=True)
-        tables = dict(zip(("races", "runners", "results"), synthetic_history(args.years, args.seed), strict=True))
-        first, last = tables["races"]["race_date"].min(), tables["races"]["race_date"].max()
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-        client = PostgresClient(bench.database_url)
-        for name, frame in tables.items():
-            client.write_frame(TableRef("clean", name), frame, time_window_slice("race_date", start, end, []))
-        runners = tables["runners"].height
-        del tables
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            first, last, runners = pool.submit(write_synthetic_history, bench.database_url, args.years,
+                                               args.seed).result()
         sources = [AssetSpec(clean_key(n), partitions_def=race_days, metadata={"partition_expr": "race_date"})
                    for n in ("races", "runners", "results")]
         print(f"computing features for {first} .. {last} ({runners} runners) in one run…", flush=True)

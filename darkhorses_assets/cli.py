@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from darkhorses_assets.instance_settings import DAGSTER_EVENT_SETTINGS
 from darkhorses_assets.local.postgres import project_state_dir
 from darkhorses_assets.local.services import local_services
 
@@ -31,7 +32,8 @@ def run_dev(host: str, port: int) -> int:
     with local_services(state_dir) as services:
         for line in services.description:
             print(f"darkhorses: {line}", flush=True)
-        env = {**os.environ, **services.env, "DAGSTER_HOME": str(prepare_dagster_home(state_dir))}
+        dagster_home = prepare_dagster_home(state_dir)
+        env = {**DAGSTER_EVENT_SETTINGS, **os.environ, **services.env, "DAGSTER_HOME": str(dagster_home)}
         command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
                    "-h", host, "-p", str(port)]
         print(f"darkhorses: Dagster UI on http://{host}:{port} — Ctrl-C stops everything", flush=True)

@@ -271,3 +271,22 @@ def test_urls_are_redacted(value):
 
     assert "s3cret" not in redact_url(value)
     assert "***" in redact_url(value)
+
+
+def test_a_range_write_states_counts_schema_and_preview_once_on_its_last_partition(postgres_url):
+    result = materialize(
+        [runners_asset()], resources=resources(postgres_url),
+        tags={"dagster/asset_partition_range_start": "2024-01-01",
+              "dagster/asset_partition_range_end": "2024-01-03"},
+    )
+    events = result.asset_materializations_for_node("clean__runners")
+    assert [event.partition for event in events] == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert all(event.metadata["partitions"].value == "2024-01-01..2024-01-03" for event in events)
+    assert all(event.metadata["table"].value == "clean.runners" for event in events)
+    assert all("preview" not in event.metadata and "dagster/row_count" not in event.metadata
+               for event in events[:-1])
+    last = events[-1].metadata
+    assert last["dagster/row_count"].value == 3
+    assert last["range_rows"].value == 9
+    assert {column.name for column in last["dagster/column_schema"].value.columns} == {"race_date", "runner_id", "tag"}
+    assert "| 2024-01-01 | 2024-01-01-0 | a |" in last["preview"].value

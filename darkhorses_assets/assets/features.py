@@ -28,6 +28,7 @@ from darkhorses_assets.assets.clean import OWNERS, clean_key
 from darkhorses_assets.partitions import race_days
 from darkhorses_assets.schemas.features import RACE_OUTCOMES_HARD, RUNNER_FEATURES_HARD, RUNNER_FEATURES_SOFT
 from darkhorses_assets.transforms import stats
+from darkhorses_assets.transforms.features import FEATURE_INPUT_COLUMNS
 from darkhorses_assets.transforms.features import race_outcomes as outcomes_of
 from darkhorses_assets.transforms.features import runner_features as features_of
 from darkhorses_assets.transforms.signal import SIGNAL_FEATURES, decile_win_rates, signal_report
@@ -39,6 +40,11 @@ HISTORY_BEFORE = TimeWindowPartitionMapping(start_offset=-LIFETIME_DAYS, end_off
                                             allow_nonexistent_upstream_partitions=True)
 HISTORY_THROUGH = TimeWindowPartitionMapping(start_offset=-LIFETIME_DAYS, end_offset=0,
                                              allow_nonexistent_upstream_partitions=True)
+HISTORY_INS = {
+    "races": AssetIn(key=clean_key("races"), metadata={"columns": list(stats.HISTORY_RACE_COLUMNS)}),
+    "results": AssetIn(key=clean_key("results"), metadata={"columns": list(stats.HISTORY_RESULT_COLUMNS)}),
+}
+"""Race-outcome and statistics inputs: the columns of clean races / results that `run_events` reads."""
 FEATURES_KEY = AssetKey([FEATURES_PREFIX, "runner_features"])
 OUTCOMES_KEY = AssetKey([FEATURES_PREFIX, "race_outcomes"])
 
@@ -77,9 +83,11 @@ def _schema_check(name, frame, schema, partition_range, severity) -> AssetCheckR
     backfill_policy=BackfillPolicy.single_run(),
     metadata={"partition_expr": "race_date"},
     ins={
-        "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH),
-        "runners": AssetIn(key=clean_key("runners")),
-        "results": AssetIn(key=clean_key("results"), partition_mapping=HISTORY_BEFORE),
+        "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH,
+                         metadata={"columns": list(FEATURE_INPUT_COLUMNS["races"])}),
+        "runners": AssetIn(key=clean_key("runners"), metadata={"columns": list(FEATURE_INPUT_COLUMNS["runners"])}),
+        "results": AssetIn(key=clean_key("results"), partition_mapping=HISTORY_BEFORE,
+                           metadata={"columns": list(FEATURE_INPUT_COLUMNS["results"])}),
     },
     check_specs=[
         AssetCheckSpec("keys_valid", asset=FEATURES_KEY, blocking=True,
@@ -117,7 +125,7 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     partitions_def=race_days,
     backfill_policy=BackfillPolicy.single_run(),
     metadata={"partition_expr": "race_date"},
-    ins={"races": AssetIn(key=clean_key("races")), "results": AssetIn(key=clean_key("results"))},
+    ins=HISTORY_INS,
     check_specs=[AssetCheckSpec("keys_valid", asset=OUTCOMES_KEY, blocking=True,
                                 description="One labelled row per run, keys present.")],
 )
@@ -147,7 +155,7 @@ STATS = {
                                    "runs, wins, places, win%/place%, A/E, 14/30/365-day windows, last run/win.")
         for name in STATS
     },
-    ins={"races": AssetIn(key=clean_key("races")), "results": AssetIn(key=clean_key("results"))},
+    ins=HISTORY_INS,
 )
 def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
     """Every entity statistic, rebuilt as of the latest race day with results."""

@@ -40,6 +40,8 @@ from functools import reduce
 import polars as pl
 
 from darkhorses_assets.transforms.stats import (
+    HISTORY_RACE_COLUMNS,
+    HISTORY_RESULT_COLUMNS,
     actual_over_expected,
     distance_band,
     key_of,
@@ -99,6 +101,12 @@ RUNNER_COLUMNS = (
     "dam_id",
     "damsire_id",
 )
+FEATURE_INPUT_COLUMNS = {
+    "races": tuple(dict.fromkeys(("race_id", *RACE_COLUMNS, *HISTORY_RACE_COLUMNS))),
+    "runners": (*RUNNER_COLUMNS, "is_non_runner"),
+    "results": HISTORY_RESULT_COLUMNS,
+}
+"""The columns `runner_features` reads of each clean input (its asset loads only these)."""
 
 
 @dataclass(frozen=True)

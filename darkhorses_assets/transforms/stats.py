@@ -56,6 +56,9 @@ RACE_CONTEXT = (
     "surface",
     "is_handicap",
 )
+HISTORY_RACE_COLUMNS = ("race_id", *RACE_CONTEXT, "is_abandoned", "has_result")
+HISTORY_RESULT_COLUMNS = ("race_id", "horse_id", *RESULT_FACTS, *PEOPLE_IDS, *PEDIGREE_IDS)
+"""What `run_events` and the statistics read of clean races / results: the columns their assets load."""
 DISTANCE_BANDS = ("sprint", "mile", "middle", "staying")
 SURFACES = ("Turf", "AW")
 RACE_CLASSES = tuple(range(1, 8))
