@@ -111,11 +111,14 @@ def _ndjson_schema(shape: PayloadShape) -> dict[str, pl.DataType]:
 
 def _ndjson_bytes(payloads: pl.Series) -> bytes:
     """One payload per line; null/empty payloads become `{}` so line i stays race i. Raw newlines
-    can only be insignificant whitespace in valid JSON, so they are flattened to spaces."""
+    can only be insignificant whitespace in valid JSON, so they are flattened to spaces. Written by
+    polars' CSV writer with quoting off, i.e. each value verbatim + "\n", without Python strings."""
     text = payloads.cast(pl.String).fill_null("{}").replace("", "{}")
-    if text.str.contains("\n", literal=True).any() or text.str.contains("\r", literal=True).any():
+    if text.str.contains("[\r\n]").any():
         text = text.str.replace_all(r"[\r\n]+", " ")
-    return "\n".join(text.to_list()).encode("utf-8")
+    buffer = io.BytesIO()
+    pl.DataFrame({"payload": text}).write_csv(buffer, include_header=False, quote_style="never")
+    return buffer.getvalue()
 
 
 def _read_ndjson(data: bytes, schema: dict[str, pl.DataType], expected_rows: int) -> pl.DataFrame:
