@@ -43,9 +43,22 @@ def _readable(raw: pl.DataFrame) -> pl.Series:
 
 
 def clean_race_days(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame) -> CleanRaceDays:
-    """Parse, validate and split the raw rows (columns `race_id`, `race_date`, `payload`) of some race days."""
-    cards = racecards_from_payloads(_readable(raw_racecards), include_raw=True)
-    outcomes = results_from_payloads(_readable(raw_results), include_raw=True)
+    """Parse, validate and split the raw rows (columns `race_id`, `race_date`, `payload`) of some race days.
+
+    Quarantined rows carry their raw JSON fragment. Cutting every runner's fragment out of the payloads costs a
+    second JSON pass over them (the odds make runners most of the bytes), so it is done only when a first,
+    fragment-free pass quarantined something: then the days are cleaned again with fragments. Parsing and
+    validation are deterministic, so both passes split the rows the same way.
+    """
+    cleaned = _clean(raw_racecards, raw_results, include_raw=False)
+    if cleaned.quarantine.is_empty():
+        return cleaned
+    return _clean(raw_racecards, raw_results, include_raw=True)
+
+
+def _clean(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: bool) -> CleanRaceDays:
+    cards = racecards_from_payloads(_readable(raw_racecards), include_raw=include_raw)
+    outcomes = results_from_payloads(_readable(raw_results), include_raw=include_raw)
     parsed = {
         "racecard_races": cards.races,
         "result_races": outcomes.races,

@@ -1,0 +1,48 @@
+"""clean_race_days on the real samples: every row clean, and a broken one quarantined with its raw fragment."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from darkhorses_assets.clean_layer import clean_race_days, raw_runner_count
+
+SAMPLES = Path(__file__).parent / "fixtures" / "samples"
+
+
+def raw_rows(races: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame({
+        "race_id": [race["race_id"] for race in races],
+        "race_date": [date.fromisoformat(race.get("date", "2025-10-13")) for race in races],
+        "payload": [json.dumps(race) for race in races],
+    })
+
+
+def sample(name: str, envelope: str) -> list[dict]:
+    return json.loads((SAMPLES / name).read_text())[envelope]
+
+
+def test_real_samples_clean_without_quarantine():
+    cards = raw_rows(sample("racecards_pro_2025-10-13_gb_first2.json", "racecards"))
+    results = raw_rows(sample("results_2025-10-13_gb_first2.json", "results"))
+    cleaned = clean_race_days(cards, results)
+    assert cleaned.quarantine.is_empty()
+    assert cleaned.tables["runners"].height == raw_runner_count(cards)
+    assert all(r.balanced for r in cleaned.reconciliations.values())
+
+
+def test_a_runner_without_horse_id_is_quarantined_with_its_verbatim_fragment():
+    races = sample("racecards_pro_2025-10-13_gb_first2.json", "racecards")
+    broken = races[0]["runners"][1]
+    broken["horse_id"] = ""
+    cards = raw_rows(races)
+    cleaned = clean_race_days(cards, cards.clear())
+
+    runners = cleaned.quarantine.filter(pl.col("table") == "runners")
+    assert runners.height == 1
+    assert "horse_id" in runners["reasons"][0]
+    assert json.loads(runners["raw_json"][0]) == broken
+    assert runners["race_date"][0] == date(2025, 10, 13)
+    assert cleaned.tables["runners"].height + runners.height == raw_runner_count(cards)
+    assert cleaned.reconciliations["runners"].balanced
