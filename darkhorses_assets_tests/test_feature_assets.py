@@ -85,3 +85,17 @@ def test_statistics_and_signal_report_build(clean_history):
         if event.asset_key == feature_signal.key
     )
     assert "horse_win_pct_365d" in report
+
+
+def test_a_declared_runner_whose_race_is_missing_fails_races_exist(clean_history):
+    """Runs last in this module: it deletes one race of the target days from the shared clean history."""
+    url, resources = clean_history
+    with psycopg.connect(url) as conn:
+        race_id = conn.execute("SELECT race_id FROM clean.runners WHERE race_date = %s LIMIT 1",
+                               (TARGET_LAST,)).fetchone()[0]
+        conn.execute("DELETE FROM clean.races WHERE race_id = %s", (race_id,))
+    result = materialize([runner_features, *CLEAN_SOURCES], partition_key=TARGET_LAST.isoformat(),
+                         resources=resources, raise_on_error=False)
+    check = next(c for c in result.get_asset_check_evaluations() if c.check_name == "races_exist")
+    assert not check.passed
+    assert check.metadata["orphan_rows"].value > 0

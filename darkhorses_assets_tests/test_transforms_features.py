@@ -256,6 +256,22 @@ def test_results_on_or_after_the_race_date_do_not_change_its_features(history):
     assert baseline.height > 0
 
 
+def test_the_days_own_result_facts_on_its_race_rows_do_not_change_its_features(history):
+    """clean.races merges the result into the race (`field_size` = runners that ran, `has_result`):
+    the features of day D must not read those result-derived fields of D's own races."""
+    races, runners, results = history
+    day = date(2016, 6, 10)
+    baseline = runner_features(races, runners, results, feature_days=(day, day))
+    on_day = pl.col("race_date") == day
+    rewritten = races.with_columns(
+        pl.when(on_day).then(pl.lit(1)).otherwise(pl.col("field_size")).cast(races.schema["field_size"])
+        .alias("field_size"),
+        pl.when(on_day).then(pl.lit(False)).otherwise(pl.col("has_result")).alias("has_result"),
+    )
+    assert_frame_equal(runner_features(rewritten, runners, results, feature_days=(day, day)), baseline)
+    assert (baseline["field_size"] > 1).any()
+
+
 def test_a_range_equals_each_day_computed_alone(history, features):
     races, runners, results = history
     days = [TARGET_FIRST, TARGET_FIRST + timedelta(days=7), TARGET_LAST]

@@ -95,7 +95,8 @@ def _schema_check(name, frame, schema, partition_range, severity) -> AssetCheckR
         AssetCheckSpec("values_in_range", asset=FEATURES_KEY,
                        description="Percentages within 0–100, counts ≥ 0, field size 1–40 (warning)."),
         AssetCheckSpec("races_exist", asset=FEATURES_KEY, blocking=True,
-                       description="Every feature row refers to a race in clean races."),
+                       description="Every declared runner of the partition(s) refers to a race in clean races "
+                                    "(none is left without features)."),
     ],
 )
 def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners: pl.DataFrame,
@@ -106,7 +107,9 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     window = context.partition_key_range
     frame = features_of(races, runners, results, feature_days=_days(context))
     partition_range = f"{window.start}..{window.end}"
-    orphans = frame.join(races.select("race_id"), on="race_id", how="anti").height
+    # Checked on the declared runners, not on `frame`: features are built by joining runners to races, so a
+    # runner whose race is missing would vanish from `frame` instead of showing up as an orphan.
+    orphans = runners.join(races.select("race_id"), on="race_id", how="anti").height
     yield Output(frame, metadata={"partition_range": partition_range,
                                   "history_results": MetadataValue.int(results.height),
                                   "first_time_runners": MetadataValue.int(

@@ -24,7 +24,9 @@ Choices:
   ±0.5f of today's), ``cd_winner`` (one win satisfying both).
 * Ranks inside the race, dense, 1 = highest, nulls stay null, among runners not marked non-runner
   (``is_non_runner``): ``rank_or`` (declared OR), ``rank_weight`` (weight carried), ``rank_rpr``
-  (declared RPR). ``draw_pct`` = draw ÷ field_size.
+  (declared RPR). ``field_size`` is the number of declared runners not marked non-runner (from the
+  racecard, never from the day's result: clean races' ``field_size`` counts who actually ran);
+  ``draw_pct`` = draw ÷ field_size.
 * People and pedigree ids of past runs come from the results (the declaration fills gaps); today's come
   from the declaration.
 """
@@ -81,7 +83,6 @@ RACE_COLUMNS = (
     "going",
     "going_group",
     "surface",
-    "field_size",
     "is_handicap",
 )
 RUNNER_COLUMNS = (
@@ -484,8 +485,7 @@ def _field_rank(column: str) -> pl.Expr:
 
 
 def _race_context() -> Sequence[pl.Expr]:
-    declared = (~pl.col("_non_runner")).sum().over("_race")
-    field_size = pl.coalesce(pl.col("field_size").cast(pl.Int32), declared.cast(pl.Int32))
+    field_size = (~pl.col("_non_runner")).sum().over("_race").cast(pl.Int32)
     return [
         field_size.alias("field_size"),
         (pl.col("draw") / field_size).alias("draw_pct"),
