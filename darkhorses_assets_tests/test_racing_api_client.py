@@ -271,6 +271,7 @@ def test_bad_credentials_raise_an_actionable_auth_error_without_the_secret(caplo
     assert "RACING_API_USERNAME / RACING_API_PASSWORD" in message and "/v1/courses" in message
     for text in (message, repr(raised.value), repr(api), str(api), caplog.text):
         assert SECRET not in text and SECRET_B64 not in text
+    assert api.username not in repr(api) and api.username not in str(api)
 
 
 def test_invalid_parameters_raise_request_error_without_retrying():

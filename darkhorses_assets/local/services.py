@@ -68,8 +68,10 @@ def local_services(
             services.description.append("Racing API: the real API (credentials from the environment)")
         else:
             from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
+            from darkhorses_assets.racing_api.simulator.faults import Faults
 
-            config = SimulatorConfig(rate_limit_per_s=simulator_rate_per_s, today=simulator_today)
+            config = SimulatorConfig(rate_limit_per_s=simulator_rate_per_s, today=simulator_today,
+                                     faults=Faults.from_env())
             port = simulator_port if simulator_port is not None else int(os.environ.get(SIMULATOR_PORT_ENV, "0"))
             simulator = stack.enter_context(SimulatorServer(config, host="127.0.0.1", port=port))
             services.simulator = simulator

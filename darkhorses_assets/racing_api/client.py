@@ -178,7 +178,7 @@ class RacingApiResource(dg.ConfigurableResource):
     """
 
     base_url: str = "https://api.theracingapi.com"
-    username: str
+    username: str = Field(repr=False, description="API username; pass EnvVar('RACING_API_USERNAME').")
     password: str = Field(repr=False, description="API password; pass EnvVar('RACING_API_PASSWORD').")
     requests_per_second: float = 2.0
     burst: int = Field(default=1, description="Requests allowed back to back; 1 keeps any 1 s window ≤ rate.")

@@ -57,7 +57,8 @@ class Faults:
     rate_429: float = 0.0
     rate_5xx: float = 0.0
     rate_slow: float = 0.0
-    slow_seconds: float = 3.0
+    slow_seconds: float = 25.0
+    """Longer than the client's default 20 s timeout, so a slow answer is a timeout unless told otherwise."""
     rate_truncated: float = 0.0
     rate_malformed: float = 0.0
     rate_extra_fields: float = 0.0
