@@ -54,6 +54,11 @@ def reference_entity(rows: list[dict]) -> dict:
         "days_since_last_run": (AS_OF - last_run).days,
         "days_since_last_win": (AS_OF - max(win_dates)).days if win_dates else None,
     }
+    return expected | reference_windows(rows)
+
+
+def reference_windows(rows: list[dict]) -> dict:
+    expected = {}
     for days in (14, 30, 365):
         recent = [r for r in rows if r["race_date"] > AS_OF - timedelta(days=days)]
         wins = sum(map(won, recent))
@@ -84,7 +89,7 @@ def reference_pedigree(rows: list[dict]) -> dict:
     expected["runs_surface_aw"] = sum(r["surface"] == "AW" for r in rows)
     expected["best_class"] = best_by_ae(by_class)
     expected["best_distance_band"] = best_by_ae(by_band)
-    return expected
+    return expected | reference_windows(rows)
 
 
 def best_by_ae(groups: dict) -> object:

@@ -373,16 +373,7 @@ def entity_stats(
     last_win = latest_before(
         daily.filter(pl.col("wins") > 0), queries, keys=[key], columns=[], date_alias="last_win_date"
     )
-    windowed = [
-        column
-        for suffix in ENTITY_WINDOWS
-        if suffix
-        for column in (
-            pl.col(f"runs{suffix}"),
-            pl.col(f"wins{suffix}"),
-            pct(f"wins{suffix}", f"runs{suffix}").alias(f"win_pct{suffix}"),
-        )
-    ]
+    windowed = _windowed_columns()
     return (
         queries.join(sums, on=[key, "ref_date"], how="left")
         .join(last_run, on=[key, "ref_date"], how="left")
@@ -406,6 +397,20 @@ def entity_stats(
     )
 
 
+def _windowed_columns() -> list[pl.Expr]:
+    """runs / wins / win_pct over each dated window of `ENTITY_WINDOWS` (`_14d`, `_30d`, `_365d`)."""
+    return [
+        column
+        for suffix in ENTITY_WINDOWS
+        if suffix
+        for column in (
+            pl.col(f"runs{suffix}"),
+            pl.col(f"wins{suffix}"),
+            pct(f"wins{suffix}", f"runs{suffix}").alias(f"win_pct{suffix}"),
+        )
+    ]
+
+
 def pedigree_stats(
     races: pl.DataFrame | pl.LazyFrame,
     results: pl.DataFrame | pl.LazyFrame,
@@ -415,7 +420,8 @@ def pedigree_stats(
     """One row per ``ancestor`` (sire_id, dam_id or damsire_id) whose progeny ran on or before ``as_of``.
 
     Wide columns: ``runners`` (distinct progeny that ran), ``runs, wins, seconds, thirds, places, win_pct,
-    place_pct, ae``; per race class ``runs/wins/win_pct/ae_class_{1..7}``, per distance band
+    place_pct, ae``; progeny ``runs/wins/win_pct_{14d,30d,365d}`` in the days up to ``as_of``; per race
+    class ``runs/wins/win_pct/ae_class_{1..7}``, per distance band
     ``…_band_{sprint,mile,middle,staying}``, per surface ``…_surface_{turf,aw}`` (runs/wins 0 where none ran,
     win_pct/ae then null); ``best_class`` / ``best_distance_band`` with their ``…_ae``: the class / band with
     the highest A/E among those with at least 10 runs (ties → the lower class, the shorter band), null when
@@ -425,7 +431,7 @@ def pedigree_stats(
     events = _with_first_appearance(_events_as_of(races, results, as_of, ancestor), key, "runners")
     queries = _entities(events, ancestor, as_of)
     overall = windowed_sums(
-        events, queries, keys=[key], values=[*OUTCOME_COLUMNS, "runners"], windows={"": None}
+        events, queries, keys=[key], values=[*OUTCOME_COLUMNS, "runners"], windows=ENTITY_WINDOWS
     )
     stats = (
         queries.join(overall, on=[key, "ref_date"], how="left")
@@ -438,6 +444,7 @@ def pedigree_stats(
             pct("wins", "runs").alias("win_pct"),
             pct("places", "runs").alias("place_pct"),
             actual_over_expected("sp_wins", "inv_sp").alias("ae"),
+            *_windowed_columns(),
         )
         .collect()
     )
