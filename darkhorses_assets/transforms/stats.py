@@ -373,7 +373,6 @@ def entity_stats(
     last_win = latest_before(
         daily.filter(pl.col("wins") > 0), queries, keys=[key], columns=[], date_alias="last_win_date"
     )
-    windowed = _windowed_columns()
     return (
         queries.join(sums, on=[key, "ref_date"], how="left")
         .join(last_run, on=[key, "ref_date"], how="left")
@@ -385,7 +384,7 @@ def entity_stats(
             pct("wins", "runs").alias("win_pct"),
             pct("places", "runs").alias("place_pct"),
             actual_over_expected("sp_wins", "inv_sp").alias("ae"),
-            *windowed,
+            *_windowed_columns(),
             "last_run_date",
             "last_win_date",
             _days_since("last_run_date", as_of).alias("days_since_last_run"),
