@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from darkhorses_assets.io import PostgresPolarsIOManager
+from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
 
@@ -16,6 +17,7 @@ def simulated_resources(database_url: str, today: date) -> Iterator[dict]:
     with SimulatorServer(config, host="127.0.0.1", port=0) as sim:
         yield {
             "io_manager": PostgresPolarsIOManager(database_url=database_url),
+            "warehouse": WarehouseResource(database_url=database_url),
             "racing_api": RacingApiResource(base_url=sim.url, username=config.username,
                                             password=config.password, requests_per_second=1000),
         }

@@ -161,6 +161,22 @@ def test_fetch_many_from_threads_matches_sequential_fetches():
     assert bodies == [[page.body for page in pages] for pages in sequential]
 
 
+def test_fetch_until_error_keeps_what_came_before_the_failure():
+    with simulator() as sim:
+        api = client(sim)
+        horse_ids = [race["runners"][0]["horse_id"] for race in rows(api.fetch_racecards_day(TODAY), "racecards")][:4]
+
+        def fetch(horse_id: str):
+            if horse_id == "bad":
+                return api.get_json("/v1/results", {"limit": 9999})
+            return api.fetch_horse_pro(horse_id)
+
+        pages, error = api.fetch_until_error([*horse_ids[:2], "bad", *horse_ids[2:]], fetch)
+        assert [page.body["id"] for page in pages] == horse_ids[:2]
+        assert isinstance(error, RacingApiRequestError)
+        assert api.fetch_until_error(horse_ids, api.fetch_horse_pro)[1] is None
+
+
 # -- transient faults are retried until every row is in ------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ Metadata it reads:
   partition) lives in. Required for partitioned assets.
 - asset `column_types`: `{column: postgres type}` overrides, e.g. `{"payload": "jsonb"}`.
 - asset `schema`: Postgres schema override.
+- asset `upsert_key`: for an unpartitioned asset, a write replaces only the rows whose `upsert_key` value is in
+  the frame (an upsert) instead of the whole table; for tables that grow by increments, like horse profiles.
 - input `columns`: load only these columns.
 
 Why not dagster's DbIOManager: it deletes the slice before the type handler runs, outside any table lock,
@@ -45,6 +47,7 @@ PARTITION_EXPR = "partition_expr"
 COLUMN_TYPES = "column_types"
 SCHEMA = "schema"
 COLUMNS = "columns"
+UPSERT_KEY = "upsert_key"
 DEFAULT_SCHEMA = "public"
 PER_WRITE = ("dagster/row_count", "replaced_rows", "dagster/column_schema", "preview")
 """Metadata of a range write that is stated once (on its last partition), not per partition."""
@@ -70,8 +73,9 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
         metadata = context.definition_metadata or {}
         table = table_for(_asset_key(context), metadata)
         partition = partition_slice(context, metadata)
-        result = self._client(context).write_frame(table, frame, partition, metadata.get(COLUMN_TYPES))
-        where = f" for partition(s) {partition.label}" if partition else ""
+        upsert = upsert_slice(context, frame, metadata) if partition is None else None
+        result = self._client(context).write_frame(table, frame, partition or upsert, metadata.get(COLUMN_TYPES))
+        where = f" for partition(s) {partition.label}" if partition else f" for {upsert.label}" if upsert else ""
         context.log.info(
             f"wrote {result.rows} rows to {table}{where} (replacing {result.replaced_rows}) "
             f"in {result.seconds:.1f}s"
@@ -87,6 +91,9 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
         }
         if partition is not None:
             write_metadata["partitions"] = MetadataValue.text(partition.label)
+        if upsert is not None:
+            del write_metadata["dagster/row_count"]
+            write_metadata["upserted_rows"] = MetadataValue.int(result.rows)
         _add_write_metadata(context, frame, write_metadata)
 
     def load_input(self, context: InputContext) -> pl.DataFrame | pl.LazyFrame:
@@ -184,6 +191,27 @@ def partition_slice(
         window = context.asset_partitions_time_window
         return time_window_slice(column, window.start, window.end, keys)
     return keys_slice(column, keys)
+
+
+def upsert_slice(
+    context: OutputContext, frame: pl.DataFrame, metadata: Mapping[str, Any]
+) -> PartitionSlice | None:
+    """The rows an `upsert_key` write replaces: those whose key value is in the frame."""
+    column = metadata.get(UPSERT_KEY)
+    if column is None:
+        return None
+    if column not in frame.columns:
+        raise ValueError(
+            f"asset {_asset_key(context).to_user_string()} has upsert_key {column!r} but its frame has no such "
+            f"column (columns: {frame.columns}); fix the `upsert_key` metadata"
+        )
+    if frame[column].null_count():
+        raise ValueError(
+            f"{frame[column].null_count()} row(s) of asset {_asset_key(context).to_user_string()} have a null "
+            f"{column}: an upsert needs every row's key"
+        )
+    keys = frame[column].cast(pl.Utf8).unique(maintain_order=True).to_list()
+    return PartitionSlice(column=column, label=f"{len(keys)} {column} value(s)", keys=tuple(keys))
 
 
 def _asset_key(context: OutputContext | InputContext) -> AssetKey:

@@ -339,6 +339,25 @@ class RacingApiResource(dg.ConfigurableResource):
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def fetch_until_error(
+        self, items: Iterable[T], fetch_fn: Callable[[T], R], max_workers: int = 2
+    ) -> tuple[list[R], RacingApiError | None]:
+        """Like ``fetch_many``, but an API error ends the fetching instead of discarding it.
+
+        Returns the results of the items before the first failed one (in order) and that error, or every
+        result and None. What was fetched before an outage is kept, so no request is wasted.
+        """
+        results: list[R] = []
+        pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="racing-api")
+        try:
+            for result in pool.map(fetch_fn, items):
+                results.append(result)
+        except RacingApiError as error:
+            return results, error
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return results, None
+
     def _fetch_all_pages(self, path: str, params: Mapping[str, Any], rows_key: str, limit: int,
                          max_skip: int) -> list[ApiPage]:
         """Page with ``skip`` until the API's ``total`` and check every usable page is full.

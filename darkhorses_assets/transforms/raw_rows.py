@@ -7,7 +7,7 @@ API sent is ever lost; the raw asset checks then fail on it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -30,13 +30,26 @@ RAW_COURSE_SCHEMA: dict[str, pl.DataType] = {
     "raw_text": pl.Utf8(),
     "parse_error": pl.Utf8(),
 }
+RAW_HORSE_PROFILE_SCHEMA: dict[str, pl.DataType] = {
+    "horse_id": pl.Utf8(),
+    "fetched_at": pl.Datetime("us", "UTC"),
+    "request": pl.Utf8(),
+    "status": pl.Int32(),
+    "payload": pl.Utf8(),
+    "raw_text": pl.Utf8(),
+    "parse_error": pl.Utf8(),
+}
+"""One row per horse asked for: the profile (`status` 200), the API not knowing the id (404, no payload), or an
+unreadable body (`raw_text` + `parse_error`)."""
 JSON_COLUMNS = {"request": "jsonb", "payload": "jsonb"}
+NOT_FOUND = 404
 
 
 class Page(Protocol):
     """What the raw layer needs of an API response (see racing_api.client.ApiPage)."""
 
     fetched_at: datetime
+    status: int
     body: Any
     text: str | None
     error: str | None
@@ -120,3 +133,27 @@ def races_per_day(frame: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("race_date")
     )
+
+
+def horse_profile_rows(
+    horse_ids: Sequence[str], pages: Sequence[Page | None], fetched_at: datetime
+) -> pl.DataFrame:
+    """Rows from `/v1/horses/{id}/pro` answers, one per horse id; a None answer is the API's 404 (stamped
+    `fetched_at`, as the client returns no page for it)."""
+    rows = []
+    for horse_id, page in zip(horse_ids, pages, strict=True):
+        request = _dumps({"path": f"/v1/horses/{horse_id}/pro", "params": {}})
+        if page is None:
+            rows.append({"horse_id": horse_id, "fetched_at": fetched_at, "request": request, "status": NOT_FOUND,
+                         "payload": None, "raw_text": None, "parse_error": None})
+            continue
+        readable = page.error is None and isinstance(page.body, dict)
+        rows.append({
+            "horse_id": horse_id, "fetched_at": page.fetched_at, "request": _dumps(page.request),
+            "status": page.status,
+            "payload": _dumps(page.body) if readable else None,
+            "raw_text": None if readable else (page.text if page.text is not None else _dumps(page.body)),
+            "parse_error": None if readable else (page.error or "expected a JSON object"),
+        })
+    schema = RAW_HORSE_PROFILE_SCHEMA
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else empty(schema)
