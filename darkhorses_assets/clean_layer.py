@@ -38,8 +38,10 @@ class CleanRaceDays:
     reconciliations: dict[str, Reconciliation]
 
 
-def _readable(raw: pl.DataFrame) -> pl.Series:
-    return raw.filter(pl.col("payload").is_not_null())["payload"]
+def _readable(raw: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """The raw rows' payloads and the race dates they were requested for (rows with a payload only)."""
+    readable = raw.filter(pl.col("payload").is_not_null())
+    return readable["payload"], readable["race_date"]
 
 
 def clean_race_days(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame) -> CleanRaceDays:
@@ -57,8 +59,10 @@ def clean_race_days(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame) -> C
 
 
 def _clean(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: bool) -> CleanRaceDays:
-    cards = racecards_from_payloads(_readable(raw_racecards), include_raw=include_raw)
-    outcomes = results_from_payloads(_readable(raw_results), include_raw=include_raw)
+    card_payloads, card_dates = _readable(raw_racecards)
+    result_payloads, result_dates = _readable(raw_results)
+    cards = racecards_from_payloads(card_payloads, include_raw, requested_dates=card_dates)
+    outcomes = results_from_payloads(result_payloads, include_raw, requested_dates=result_dates)
     parsed = {
         "racecard_races": cards.races,
         "result_races": outcomes.races,
@@ -100,7 +104,7 @@ def _with_race_dates(quarantine: pl.DataFrame, race_dates: pl.DataFrame) -> pl.D
 
 def raw_runner_count(raw_racecards: pl.DataFrame) -> int:
     """Runners in the raw racecard JSON, counted independently of the parser (for reconciliation tests)."""
-    lengths = _readable(raw_racecards).str.json_path_match("$.runners").str.json_decode(
+    lengths = _readable(raw_racecards)[0].str.json_path_match("$.runners").str.json_decode(
         pl.List(pl.Struct({"horse_id": pl.Utf8}))
     ).list.len()
     return int(lengths.sum() or 0)

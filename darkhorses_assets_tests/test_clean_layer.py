@@ -13,7 +13,7 @@ SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 
 def raw_rows(races: list[dict]) -> pl.DataFrame:
     return pl.DataFrame({
-        "race_id": [race["race_id"] for race in races],
+        "race_id": [race.get("race_id") for race in races],
         "race_date": [date.fromisoformat(race.get("date", "2025-10-13")) for race in races],
         "payload": [json.dumps(race) for race in races],
     })
@@ -46,3 +46,19 @@ def test_a_runner_without_horse_id_is_quarantined_with_its_verbatim_fragment():
     assert runners["race_date"][0] == date(2025, 10, 13)
     assert cleaned.tables["runners"].height + runners.height == raw_runner_count(cards)
     assert cleaned.reconciliations["runners"].balanced
+
+
+def test_a_race_without_id_or_date_is_quarantined_under_the_day_it_was_requested_for():
+    races = sample("racecards_pro_2025-10-13_gb_first2.json", "racecards")
+    for key in ("race_id", "date", "off_dt"):
+        races[0].pop(key, None)
+    cards = raw_rows(races).with_columns(pl.lit(date(2025, 10, 13)).alias("race_date"))
+    cleaned = clean_race_days(cards, cards.clear())
+
+    quarantine = cleaned.quarantine
+    assert set(quarantine["table"]) == {"racecard_races", "runners", "runner_odds"}
+    assert quarantine["race_date"].to_list() == [date(2025, 10, 13)] * quarantine.height
+    assert "race_id" in quarantine.filter(pl.col("table") == "racecard_races")["reasons"][0]
+    runners = quarantine.filter(pl.col("table") == "runners").height
+    assert runners == len(races[0]["runners"])
+    assert cleaned.tables["runners"].height + runners == raw_runner_count(cards)

@@ -290,3 +290,26 @@ def test_a_range_write_states_counts_schema_and_preview_once_on_its_last_partiti
     assert last["range_rows"].value == 9
     assert {column.name for column in last["dagster/column_schema"].value.columns} == {"race_date", "runner_id", "tag"}
     assert "| 2024-01-01 | 2024-01-01-0 | a |" in last["preview"].value
+
+
+def test_upsert_key_replaces_only_the_written_keys(postgres_url):
+    def profiles_asset(rows: dict[str, str | None]):
+        @asset(key_prefix=["raw"], metadata={"upsert_key": "horse_id"})
+        def profiles() -> pl.DataFrame:
+            return pl.DataFrame({"horse_id": list(rows), "name": list(rows.values())},
+                                schema={"horse_id": pl.Utf8, "name": pl.Utf8})
+        return profiles
+
+    materialize([profiles_asset({"hrs_1": "Ace", "hrs_2": None})], resources=resources(postgres_url))
+    second = materialize([profiles_asset({"hrs_2": "Bold", "hrs_3": "Cara"})], resources=resources(postgres_url))
+    assert fetch(postgres_url, "SELECT horse_id, name FROM raw.profiles ORDER BY horse_id") == [
+        ("hrs_1", "Ace"), ("hrs_2", "Bold"), ("hrs_3", "Cara")]
+    metadata = second.asset_materializations_for_node("raw__profiles")[0].metadata
+    assert metadata["upserted_rows"].value == 2 and metadata["replaced_rows"].value == 1
+    assert materialize([profiles_asset({})], resources=resources(postgres_url)).success
+    assert len(fetch(postgres_url, "SELECT * FROM raw.profiles")) == 3
+
+    refused = materialize([profiles_asset({None: "Nameless"})], resources=resources(postgres_url),
+                          raise_on_error=False)
+    assert "null horse_id" in _failure_message(refused)
+    assert len(fetch(postgres_url, "SELECT * FROM raw.profiles")) == 3

@@ -34,3 +34,13 @@ def empty_frame(schema: Schema) -> pl.DataFrame:
 def with_raw_schema(schema: Schema) -> Schema:
     """The schema of a frame built with `include_raw=True`."""
     return {**schema, RAW_JSON: pl.String}
+
+
+def with_requested_dates(races: pl.DataFrame, requested_dates: pl.Series | None) -> pl.DataFrame:
+    """Races (one row per payload, in payload order) whose own date is unreadable take the date the API was
+    asked for, so even a race quarantined for a missing id is filed under the day it came from."""
+    if requested_dates is None:
+        return races
+    if requested_dates.len() != races.height:
+        raise ValueError(f"{requested_dates.len()} requested dates for {races.height} race payloads")
+    return races.with_columns(pl.coalesce(pl.col("race_date"), requested_dates.cast(pl.Date)).alias("race_date"))

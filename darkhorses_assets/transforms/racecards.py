@@ -20,7 +20,7 @@ from darkhorses_assets.transforms._decode import (
     PayloadSource,
     decode_payloads,
 )
-from darkhorses_assets.transforms._frames import Schema, select_schema
+from darkhorses_assets.transforms._frames import Schema, select_schema, with_requested_dates
 from darkhorses_assets.transforms.races import RACECARD_RACES_SCHEMA, race_identity_expressions
 
 RACE_KEYS = (
@@ -193,10 +193,14 @@ def _odds_expressions() -> dict[str, pl.Expr]:
     }
 
 
-def parse_racecards(races: PayloadSource, include_raw: bool = False) -> RacecardFrames:
+def parse_racecards(
+    races: PayloadSource, include_raw: bool = False, requested_dates: pl.Series | None = None
+) -> RacecardFrames:
     """Typed frames from racecard race payloads: dicts, a Series of JSON text, or a `payload` frame."""
     decoded = decode_payloads(races, RACECARD_SHAPE, include_raw)
-    typed_races = select_schema(decoded.races, _race_expressions(), RACECARD_RACES_SCHEMA, include_raw)
+    typed_races = with_requested_dates(
+        select_schema(decoded.races, _race_expressions(), RACECARD_RACES_SCHEMA, include_raw), requested_dates
+    )
     race_keys = typed_races.select("race_id", "race_date").with_columns(decoded.races.get_column(RACE_IDX))
     runners = decoded.runners.join(race_keys, on=RACE_IDX, how="left", maintain_order="left")
     odds = decoded.odds.join(race_keys, on=RACE_IDX, how="left", maintain_order="left")
@@ -207,6 +211,8 @@ def parse_racecards(races: PayloadSource, include_raw: bool = False) -> Racecard
     )
 
 
-def racecards_from_payloads(payloads: pl.Series | pl.DataFrame, include_raw: bool = False) -> RacecardFrames:
+def racecards_from_payloads(
+    payloads: pl.Series | pl.DataFrame, include_raw: bool = False, requested_dates: pl.Series | None = None
+) -> RacecardFrames:
     """Same as `parse_racecards`, for JSON text: a Series, or a frame with a `payload` column."""
-    return parse_racecards(payloads, include_raw)
+    return parse_racecards(payloads, include_raw, requested_dates)

@@ -20,7 +20,7 @@ from darkhorses_assets.transforms._decode import (
     PayloadSource,
     decode_payloads,
 )
-from darkhorses_assets.transforms._frames import Schema, select_schema
+from darkhorses_assets.transforms._frames import Schema, select_schema, with_requested_dates
 from darkhorses_assets.transforms.races import RESULT_RACES_SCHEMA, race_identity_expressions
 
 RACE_KEYS = (
@@ -223,16 +223,22 @@ def _non_runner_frame(decoded_races: pl.DataFrame, race_keys: pl.DataFrame) -> p
     return select_schema(joined, expressions, NON_RUNNERS_SCHEMA)
 
 
-def parse_results(races: PayloadSource, include_raw: bool = False) -> ResultFrames:
+def parse_results(
+    races: PayloadSource, include_raw: bool = False, requested_dates: pl.Series | None = None
+) -> ResultFrames:
     """Typed frames from result race payloads: dicts, a Series of JSON text, or a `payload` frame."""
     decoded = decode_payloads(races, RESULT_SHAPE, include_raw)
-    typed_races = select_schema(decoded.races, _race_expressions(), RESULT_RACES_SCHEMA, include_raw)
+    typed_races = with_requested_dates(
+        select_schema(decoded.races, _race_expressions(), RESULT_RACES_SCHEMA, include_raw), requested_dates
+    )
     race_keys = typed_races.select("race_id", "race_date").with_columns(decoded.races.get_column(RACE_IDX))
     runners = decoded.runners.join(race_keys, on=RACE_IDX, how="left", maintain_order="left")
     results = select_schema(runners, _result_expressions(), RESULTS_SCHEMA, include_raw)
     return ResultFrames(typed_races, results, _non_runner_frame(decoded.races, race_keys))
 
 
-def results_from_payloads(payloads: pl.Series | pl.DataFrame, include_raw: bool = False) -> ResultFrames:
+def results_from_payloads(
+    payloads: pl.Series | pl.DataFrame, include_raw: bool = False, requested_dates: pl.Series | None = None
+) -> ResultFrames:
     """Same as `parse_results`, for JSON text: a Series, or a frame with a `payload` column."""
-    return parse_results(payloads, include_raw)
+    return parse_results(payloads, include_raw, requested_dates)
