@@ -25,7 +25,8 @@ from darkhorses_assets.validation import (
 
 CLEAN_TABLES = ("races", "runners", "results", "non_runners", "runner_odds")
 RACE_TABLES = ("racecard_races", "result_races")
-"""The two race views are validated separately (each keeps its raw JSON) and merged once both are clean."""
+"""The two race views are validated separately (each keeps its raw JSON) and merged once both are clean; the
+merged `races` is validated again (its reconciliation: every clean race view's id is one merged race)."""
 
 
 @dataclass(frozen=True)
@@ -72,20 +73,22 @@ def _clean(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: 
         "non_runners": outcomes.non_runners,
     }
     validations = {table: validate(parsed[table], table) for table in RACE_TABLES}
-    bad_races = pl.concat([validations[t].quarantined["race_id"] for t in RACE_TABLES]).drop_nulls().unique()
+    parsed["races"] = merge_races(validations["racecard_races"].valid, validations["result_races"].valid)
+    validations["races"] = validate(parsed["races"], "races")
+    bad_races = pl.concat(
+        [validations[t].quarantined["race_id"] for t in (*RACE_TABLES, "races")]
+    ).drop_nulls().unique()
     for table in ("runners", "runner_odds", "results", "non_runners"):
         validations[table] = validate(parsed[table], table, quarantined_race_ids=bad_races)
 
-    tables = {
-        "races": merge_races(validations["racecard_races"].valid, validations["result_races"].valid),
-        **{table: validations[table].valid for table in ("runners", "results", "non_runners", "runner_odds")},
-    }
+    tables = {table: validations[table].valid for table in CLEAN_TABLES}
     race_dates = pl.concat([raw_racecards.select("race_id", "race_date"), raw_results.select("race_id", "race_date")])
     quarantine = _with_race_dates(
         pl.concat([validation.quarantined for validation in validations.values()]), race_dates
     )
+    sources = {**parsed, "races": pl.concat([validations[t].valid.select("race_id") for t in RACE_TABLES])}
     reconciliations = {
-        table: reconcile(row_ids(parsed[table], table), row_ids(validation.valid, table),
+        table: reconcile(row_ids(sources[table], table), row_ids(validation.valid, table),
                          validation.quarantined["row_key"])
         for table, validation in validations.items()
     }

@@ -30,6 +30,9 @@ def test_real_samples_clean_without_quarantine():
     assert cleaned.quarantine.is_empty()
     assert cleaned.tables["runners"].height == raw_runner_count(cards)
     assert all(r.balanced for r in cleaned.reconciliations.values())
+    race_ids = set(cards["race_id"]) | set(results["race_id"])
+    assert cleaned.reconciliations["races"].raw == len(race_ids) == cleaned.validations["races"].valid.height
+    assert set(cleaned.tables["races"]["race_id"]) == race_ids
 
 
 def test_a_runner_without_horse_id_is_quarantined_with_its_verbatim_fragment():

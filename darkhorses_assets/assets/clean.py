@@ -40,7 +40,7 @@ DESCRIPTIONS = {
                   "Nothing is dropped silently.",
 }
 VALIDATED_TABLES = {
-    "races": ("racecard_races", "result_races"),
+    "races": ("racecard_races", "result_races", "races"),
     "runners": ("runners",),
     "results": ("results",),
     "non_runners": ("non_runners",),
