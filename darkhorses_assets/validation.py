@@ -30,6 +30,7 @@ from darkhorses_assets.schemas import TABLES, TableSchema
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "table": pl.Utf8(),
+    "source_asset": pl.Utf8(),
     "race_date": pl.Date(),
     "race_id": pl.Utf8(),
     "horse_id": pl.Utf8(),
@@ -38,10 +39,22 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "raw_json": pl.Utf8(),
 }
 """One row per quarantined row. ``race_date`` / ``race_id`` / ``horse_id`` are null for tables without them
-(courses, horses); ``row_key`` is the readable key (``race_id=rac_1|horse_id=hrs_2``); ``reasons`` are the
+(courses, horses); ``source_asset`` is the raw asset the row was parsed from (``SOURCE_ASSETS``); ``row_key`` is the readable key (``race_id=rac_1|horse_id=hrs_2``); ``reasons`` are the
 failed rule names (with the offending value) joined by ``; ``; ``raw_json`` is the row's raw JSON fragment,
 or the parsed row serialised as JSON when the frame has no ``raw_json`` column."""
 
+SOURCE_ASSETS: dict[str, str] = {
+    "racecard_races": "raw/raw_racecards",
+    "runners": "raw/raw_racecards",
+    "runner_odds": "raw/raw_racecards",
+    "result_races": "raw/raw_results",
+    "results": "raw/raw_results",
+    "non_runners": "raw/raw_results",
+    "races": "raw/raw_racecards, raw/raw_results",
+    "courses": "raw/raw_courses",
+    "horse_profiles": "raw/raw_horse_profiles",
+}
+"""The raw asset(s) each validated table is parsed from; tables built from clean tables name those."""
 RAW_JSON = "raw_json"
 SCHEMA_RULE = "schema"
 DUPLICATE_KEY_RULE = "duplicate_key"
@@ -286,6 +299,7 @@ def _quarantine_rows(bad: pl.DataFrame, table: str, key: tuple[str, ...]) -> pl.
     raw = pl.coalesce(pl.col(RAW_JSON).cast(pl.Utf8), as_json) if RAW_JSON in bad.columns else as_json
     return bad.select(
         pl.lit(table).alias("table"),
+        pl.lit(SOURCE_ASSETS.get(table, "clean/runners, clean/results")).alias("source_asset"),
         text_or_null("race_date", pl.Date()).alias("race_date"),
         text_or_null("race_id", pl.Utf8()).alias("race_id"),
         text_or_null("horse_id", pl.Utf8()).alias("horse_id"),

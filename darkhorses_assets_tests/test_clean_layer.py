@@ -47,6 +47,7 @@ def test_a_runner_without_horse_id_is_quarantined_with_its_verbatim_fragment():
     assert "horse_id" in runners["reasons"][0]
     assert json.loads(runners["raw_json"][0]) == broken
     assert runners["race_date"][0] == date(2025, 10, 13)
+    assert runners["source_asset"][0] == "raw/raw_racecards"
     assert cleaned.tables["runners"].height + runners.height == raw_runner_count(cards)
     assert cleaned.reconciliations["runners"].balanced
 
