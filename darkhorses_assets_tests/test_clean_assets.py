@@ -57,6 +57,15 @@ def test_clean_tables_reconcile_with_raw_and_rematerializing_replaces(pipeline):
     assert all(c.passed for c in checks if c.check_name.endswith(("reconciliation", "hard_rules")))
     assert all(c.metadata["partition_range"].value == "2025-10-06..2025-10-08" for c in checks)
 
+    materializations = [e.event_specific_data.materialization for e in results[0].get_asset_materialization_events()]
+    last_day = {m.asset_key: m.metadata for m in materializations if m.partition == "2025-10-08"}
+    for name in ("races", "runners", "results", "non_runners", "runner_odds", "quarantine"):
+        metadata = last_day[clean_key(name)]
+        assert {"dagster/column_schema", "preview", "range_rows", "dagster/row_count"} <= set(metadata)
+    runner_columns = [c.name for c in last_day[clean_key("runners")]["dagster/column_schema"].value.columns]
+    assert {"race_id", "horse_id", "weight_lbs"} <= set(runner_columns)
+    assert last_day[clean_key("runners")]["range_rows"].value == runners
+
 
 def test_dimensions_rebuild_from_clean_tables(pipeline):
     resources, url = pipeline
