@@ -39,8 +39,9 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "raw_json": pl.Utf8(),
 }
 """One row per quarantined row. ``race_date`` / ``race_id`` / ``horse_id`` are null for tables without them
-(courses, horses); ``source_asset`` is the raw asset the row was parsed from (``SOURCE_ASSETS``); ``row_key`` is the readable key (``race_id=rac_1|horse_id=hrs_2``); ``reasons`` are the
-failed rule names (with the offending value) joined by ``; ``; ``raw_json`` is the row's raw JSON fragment,
+(courses, horses); ``source_asset`` is the raw asset the row was parsed from (``SOURCE_ASSETS``);
+``row_key`` is the readable key (``race_id=rac_1|horse_id=hrs_2``); ``reasons`` are the failed rule names
+(with the offending value) joined by ``; ``; ``raw_json`` is the row's raw JSON fragment,
 or the parsed row serialised as JSON when the frame has no ``raw_json`` column."""
 
 SOURCE_ASSETS: dict[str, str] = {

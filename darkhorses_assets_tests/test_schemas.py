@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -10,6 +11,7 @@ import pytest
 
 from darkhorses_assets.schemas import TABLES
 from darkhorses_assets.transforms.courses import COURSES_SCHEMA, parse_courses
+from darkhorses_assets.transforms.dimensions import DIMENSION_SCHEMAS, DIMENSIONS, entity_dimension
 from darkhorses_assets.transforms.horses import HORSE_PROFILES_SCHEMA, parse_horse_profiles
 from darkhorses_assets.transforms.racecards import RUNNER_ODDS_SCHEMA, RUNNERS_SCHEMA, parse_racecards
 from darkhorses_assets.transforms.races import (
@@ -37,14 +39,16 @@ def sample_frames() -> dict[str, pl.DataFrame]:
         for name in ("results_2025-10-07.json", "results_2025-10-13_gb_first2.json")
     ]
     result_races = pl.concat([frames.races for frames in results])
+    result_runners = pl.concat([frames.results for frames in results])
     return {
         "courses": parse_courses(api_courses(cards.races, result_races), load_coordinates()),
-        "horses": parse_horse_profiles(profiles_from_racecard(), include_raw=True),
+        "horse_profiles": parse_horse_profiles(profiles_from_racecard(), include_raw=True),
+        **{DIMENSIONS[entity]: entity_dimension(cards.runners, result_runners, entity) for entity in DIMENSIONS},
         "racecard_races": cards.races,
         "runners": cards.runners,
         "runner_odds": cards.runner_odds,
         "result_races": result_races,
-        "results": pl.concat([frames.results for frames in results]),
+        "results": result_runners,
         "non_runners": pl.concat([frames.non_runners for frames in results]),
         "races": merge_races(cards.races, result_races),
     }
@@ -105,8 +109,92 @@ def test_hard_models_follow_the_transform_schemas():
     expected = {
         "races": RACES_SCHEMA, "racecard_races": RACECARD_RACES_SCHEMA, "result_races": RESULT_RACES_SCHEMA,
         "runners": RUNNERS_SCHEMA, "runner_odds": RUNNER_ODDS_SCHEMA, "results": RESULTS_SCHEMA,
-        "non_runners": NON_RUNNERS_SCHEMA, "courses": COURSES_SCHEMA, "horses": HORSE_PROFILES_SCHEMA,
+        "non_runners": NON_RUNNERS_SCHEMA, "courses": COURSES_SCHEMA, "horse_profiles": HORSE_PROFILES_SCHEMA,
+        **{DIMENSIONS[entity]: schema for entity, schema in DIMENSION_SCHEMAS.items()},
     }
+    assert set(expected) == set(TABLES)
     for table, schema in expected.items():
         columns = TABLES[table].hard.to_schema().columns
         assert {name: column.dtype.type for name, column in columns.items()} == dict(schema), table
+
+
+def dimension(entity: str, *rows: dict) -> pl.DataFrame:
+    """Rows of ``entity``'s dimension table; every rule holds for a row unless it overrides the value.
+
+    ``ID`` in a row stands for the entity's id column."""
+    def complete(n: int, row: dict) -> dict:
+        values = {"horse_id": f"hrs_{n}", f"{entity}_id": f"id_{n}", f"{entity}_name": f"Name {n}",
+                  "first_seen": date(2025, 1, 1), "last_seen": date(2025, 6, 1), "appearances": 2,
+                  "dob": date(2021, 3, 1), "sex_code": "G"}
+        overrides = {(f"{entity}_id" if name == "ID" else name): value for name, value in row.items()}
+        return {**values, **overrides}
+
+    schema = DIMENSION_SCHEMAS[entity]
+    return pl.DataFrame(
+        [{name: value for name, value in complete(n, row).items() if name in schema} for n, row in enumerate(rows)],
+        schema=schema,
+    )
+
+
+def reasons(validation) -> list[set[str]]:
+    return [set(text.split("; ")) for text in validation.quarantined["reasons"]]
+
+
+@pytest.mark.parametrize("entity", sorted(DIMENSIONS))
+@pytest.mark.parametrize(("bad", "reason"), [
+    ({"ID": None}, "{entity}_id:not_null"),
+    ({"first_seen": date(2025, 7, 1)}, "seen_in_order"),
+    ({"last_seen": None}, "last_seen:not_null"),
+    ({"appearances": 0}, "appearances:greater_than_or_equal_to(1) (got 0)"),
+])
+def test_a_dimension_row_breaking_a_hard_rule_is_quarantined(entity, bad, reason):
+    validation = validate(dimension(entity, {}, bad), DIMENSIONS[entity])
+    assert validation.valid[f"{entity}_id"].to_list() == ["id_0"]
+    assert reasons(validation) == [{reason.format(entity=entity)}]
+    failing = {rule.name: rule.failing_rows for rule in validation.hard_rules if rule.failing_rows}
+    assert list(failing.values()) == [1]
+
+
+@pytest.mark.parametrize("entity", sorted(DIMENSIONS))
+def test_conflicting_rows_of_one_dimension_id_are_all_quarantined(entity):
+    frame = dimension(entity, {}, {"ID": "id_9", "appearances": 1}, {"ID": "id_9", "appearances": 4})
+    validation = validate(frame, DIMENSIONS[entity])
+    assert validation.valid[f"{entity}_id"].to_list() == ["id_0"]
+    assert validation.quarantined["row_key"].to_list() == [f"{entity}_id=id_9"] * 2
+    assert reasons(validation) == [{"duplicate_key"}] * 2
+
+
+def test_a_horse_of_unknown_sex_is_quarantined():
+    validation = validate(dimension("horse", {}, {"sex_code": "Q"}, {"sex_code": None}), "horses")
+    assert validation.valid["horse_id"].to_list() == ["id_0", "id_2"]
+    assert reasons(validation) == [{"sex_code:known_sex_code (got Q)"}]
+
+
+def test_implausible_horses_stay_clean_and_are_counted():
+    frame = dimension("horse", {}, {"horse_name": None}, {"dob": date(1975, 5, 1)},
+                      {"dob": date(2025, 2, 1)}, {"dob": None})
+    validation = validate(frame, "horses")
+    assert validation.quarantined.is_empty()
+    assert validation.valid.height == 5
+    assert {rule.name: rule.failing_rows for rule in validation.soft_rules} == {
+        "horse_name:present": 1,
+        "dob:greater_than_or_equal_to(1980-01-01)": 1,
+        "born_before_first_seen": 1,
+    }
+
+
+@pytest.mark.parametrize("entity", ["sire", "dam", "damsire"])
+def test_an_ancestor_without_a_horse_id_or_name_stays_clean_and_is_counted(entity):
+    frame = dimension(entity, {}, {"horse_id": None}, {"horse_id": "sir_1"}, {f"{entity}_name": None})
+    validation = validate(frame, DIMENSIONS[entity])
+    assert validation.quarantined.is_empty() and validation.valid.height == 4
+    assert {rule.name: rule.failing_rows for rule in validation.soft_rules} == {
+        "horse_id:matches_hrs": 2, f"{entity}_name:present": 1,
+    }
+
+
+@pytest.mark.parametrize("entity", ["jockey", "trainer", "owner"])
+def test_a_nameless_person_stays_clean_and_is_counted(entity):
+    validation = validate(dimension(entity, {}, {f"{entity}_name": None}), DIMENSIONS[entity])
+    assert validation.valid.height == 2
+    assert {rule.name: rule.failing_rows for rule in validation.soft_rules} == {f"{entity}_name:present": 1}

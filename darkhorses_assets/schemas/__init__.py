@@ -11,7 +11,23 @@ from dataclasses import dataclass
 import pandera.polars as pa
 
 from darkhorses_assets.schemas.courses import CoursesHard, CoursesSoft
-from darkhorses_assets.schemas.horses import HorsesHard, HorsesSoft
+from darkhorses_assets.schemas.dimensions import (
+    DamsHard,
+    DamsiresHard,
+    DamsiresSoft,
+    DamsSoft,
+    HorsesHard,
+    HorsesSoft,
+    JockeysHard,
+    JockeysSoft,
+    OwnersHard,
+    OwnersSoft,
+    SiresHard,
+    SiresSoft,
+    TrainersHard,
+    TrainersSoft,
+)
+from darkhorses_assets.schemas.horse_profiles import HorseProfilesHard, HorseProfilesSoft
 from darkhorses_assets.schemas.non_runners import NonRunnersHard
 from darkhorses_assets.schemas.races import (
     RacecardRacesHard,
@@ -50,13 +66,23 @@ TABLES: dict[str, TableSchema] = {
         _table("non_runners", NonRunnersHard, None),
         _table("runner_odds", RunnerOddsHard, RunnerOddsSoft),
         _table("courses", CoursesHard, CoursesSoft),
+        _table("horse_profiles", HorseProfilesHard, HorseProfilesSoft),
         _table("horses", HorsesHard, HorsesSoft),
+        _table("jockeys", JockeysHard, JockeysSoft),
+        _table("trainers", TrainersHard, TrainersSoft),
+        _table("owners", OwnersHard, OwnersSoft),
+        _table("sires", SiresHard, SiresSoft),
+        _table("dams", DamsHard, DamsSoft),
+        _table("damsires", DamsiresHard, DamsiresSoft),
     )
 }
 
 __all__ = [
     "TABLES", "TableSchema",
-    "CoursesHard", "CoursesSoft", "HorsesHard", "HorsesSoft", "NonRunnersHard",
+    "CoursesHard", "CoursesSoft", "DamsHard", "DamsSoft", "DamsiresHard", "DamsiresSoft",
+    "HorseProfilesHard", "HorseProfilesSoft", "HorsesHard", "HorsesSoft", "JockeysHard", "JockeysSoft",
+    "NonRunnersHard", "OwnersHard", "OwnersSoft",
     "RacecardRacesHard", "RacecardRacesSoft", "RacesHard", "RacesSoft", "ResultRacesHard", "ResultRacesSoft",
     "ResultsHard", "ResultsSoft", "RunnerOddsHard", "RunnerOddsSoft", "RunnersHard", "RunnersSoft",
+    "SiresHard", "SiresSoft", "TrainersHard", "TrainersSoft",
 ]  # fmt: skip

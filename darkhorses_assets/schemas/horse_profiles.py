@@ -1,4 +1,4 @@
-"""Clean ``horses`` dimension from horse profiles (key ``horse_id``)."""
+"""Clean ``horse_profiles``: one row per profiled horse, from ``/v1/horses/{id}/pro`` (key ``horse_id``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from darkhorses_assets.schemas.base import SEX_CODE_VALUES, HardConfig, SoftConf
 from darkhorses_assets.transforms.horses import HORSE_PROFILES_SCHEMA
 
 
-class HorsesHard(typed_columns("HorsesColumns", HORSE_PROFILES_SCHEMA)):
+class HorseProfilesHard(typed_columns("HorseProfilesColumns", HORSE_PROFILES_SCHEMA)):
     horse_id: str = pa.Field(nullable=False)
 
     @pa.check("sex_code", name="known_sex_code")
@@ -22,7 +22,7 @@ class HorsesHard(typed_columns("HorsesColumns", HORSE_PROFILES_SCHEMA)):
         unique = ["horse_id"]
 
 
-class HorsesSoft(pa.DataFrameModel):
+class HorseProfilesSoft(pa.DataFrameModel):
     dob: pl.Date = pa.Field(nullable=True, ge=dt.date(1980, 1, 1))
 
     class Config(SoftConfig):
