@@ -81,26 +81,76 @@ def test_odds_decimal(raw, expected):
     assert one(p.odds_decimal, raw) == expected
 
 
+NON_FINISH_SPELLINGS = [
+    spelling
+    for code in p.NON_FINISH_CODES
+    if code != p.NO_PLACING
+    for spelling in (code, code.lower(), f"  {code} ", f" {code.lower()}\t")
+]
+
+
+def test_every_documented_position_code_is_known():
+    documented = "PU UR F BD RO SU REF DSQ LFT CO RR VOI".split()
+    assert set(p.NON_FINISH_CODES) == {*documented, p.NO_PLACING}
+    assert all(description for description in p.NON_FINISH_CODES.values())
+
+
+@pytest.mark.parametrize("raw", NON_FINISH_SPELLINGS)
+def test_non_finisher_code_has_no_position_and_keeps_the_code(raw):
+    assert one(p.finish_position, raw) is None
+    assert one(p.finish_status, raw) == raw.strip().upper()
+    assert one(p.position_marks_dead_heat, raw) is False
+
+
 @pytest.mark.parametrize(
-    ("raw", "position", "status"),
+    ("raw", "position", "dead_heat"),
     [
-        ("1", 1, "FIN"),
-        ("12", 12, "FIN"),
-        ("PU", None, "PU"),
-        ("F", None, "F"),
-        ("ur", None, "UR"),
-        ("BD", None, "BD"),
-        ("REF", None, "REF"),
-        ("DSQ", None, "DSQ"),
-        ("VOI", None, "VOI"),
-        ("XYZ", None, "XYZ"),
-        ("0", None, "FIN"),
-        ("", None, None),
+        ("1", 1, False),
+        ("12", 12, False),
+        ("=3", 3, True),
+        ("3=", 3, True),
+        (" 7 ", 7, False),
+        ("07", 7, False),
     ],
 )
-def test_finish_position_and_status(raw, position, status):
+def test_numeric_position_is_a_finisher(raw, position, dead_heat):
     assert one(p.finish_position, raw) == position
+    assert one(p.finish_status, raw) == p.FINISHED
+    assert one(p.position_marks_dead_heat, raw) is dead_heat
+
+
+@pytest.mark.parametrize("raw", ["0", "00", " 0 ", "=0"])
+def test_zero_position_is_no_placing_not_a_finisher(raw):
+    assert one(p.finish_position, raw) is None
+    assert one(p.finish_status, raw) == p.NO_PLACING
+    assert one(p.position_marks_dead_heat, raw) is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [("XYZ", "XYZ"), ("xyz", "XYZ"), ("-1", "-1"), ("1.5", "1.5"), ("+2", "+2"), ("1st", "1ST")],
+)
+def test_unknown_position_text_is_kept_as_an_upper_cased_status(raw, status):
+    assert one(p.finish_position, raw) is None
     assert one(p.finish_status, raw) == status
+    assert one(p.finish_status, raw) not in (p.FINISHED, *p.NON_FINISH_CODES)
+    assert one(p.position_marks_dead_heat, raw) is False
+
+
+@pytest.mark.parametrize("raw", ["", "  ", "-", None])
+def test_missing_position_has_no_status(raw):
+    assert one(p.finish_position, raw) is None
+    assert one(p.finish_status, raw) is None
+
+
+def test_status_is_fin_exactly_when_there_is_a_position():
+    values = ["1", "=2", "2=", "0", "00", "-1", "PU", "f", "VOI", "XYZ", "", "10", "1.0"]
+    frame = pl.DataFrame({"x": values}).select(
+        p.finish_position("x").alias("position"), p.finish_status("x").alias("status")
+    )
+    has_position = frame["position"].is_not_null().to_list()
+    is_finisher = (frame["status"] == p.FINISHED).fill_null(False).to_list()
+    assert has_position == is_finisher
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from darkhorses_assets.schemas.base import FINISH_STATUSES
+from darkhorses_assets.transforms.parsing import FINISHED, NO_PLACING, NON_FINISH_CODES
 from darkhorses_assets.transforms.races import RESULT_RACES_SCHEMA
 from darkhorses_assets.transforms.results import (
     NON_RUNNERS_SCHEMA,
@@ -17,6 +19,7 @@ from darkhorses_assets.transforms.results import (
     parse_results,
     results_from_payloads,
 )
+from darkhorses_assets.validation import validate
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 RESULT_FILES = ("results_2025-10-07.json", "results_2025-10-13_gb_first2.json")
@@ -267,3 +270,50 @@ def test_empty_input_gives_empty_typed_frames():
         assert frames.races.schema == pl.Schema(RESULT_RACES_SCHEMA)
         assert frames.results.schema == pl.Schema(RESULTS_SCHEMA)
         assert frames.results.height == 0
+
+
+def race_with_positions(*positions: str) -> dict:
+    runners = [
+        {"horse_id": f"hrs_{i}", "horse": f"H{i} (GB)", "position": position, "number": str(i)}
+        for i, position in enumerate(positions, start=1)
+    ]
+    return {"race_id": "rac_pos", "date": "2025-06-01", "runners": runners}
+
+
+def test_every_known_status_is_allowed_by_the_hard_model():
+    assert set(FINISH_STATUSES) == {FINISHED, *NON_FINISH_CODES}
+    codes = [code for code in NON_FINISH_CODES if code != NO_PLACING]
+    results = parse_results([race_with_positions("1", "0", *codes, *(code.lower() for code in codes))]).results
+    validation = validate(results, "results")
+    assert validation.quarantined.is_empty()
+    assert validation.valid.height == results.height
+    assert set(results["finish_status"]) == {FINISHED, *NON_FINISH_CODES}
+    assert all(rule.failing_rows == 0 for rule in validation.rules if "finish" in rule.name)
+
+
+def test_zero_position_is_a_non_finisher_without_a_position():
+    results = parse_results([race_with_positions("1", "0", "00", "2")]).results
+    assert results.select("finish_position", "finish_status", "dead_heat").rows() == [
+        (1, FINISHED, False),
+        (None, NO_PLACING, False),
+        (None, NO_PLACING, False),
+        (2, FINISHED, False),
+    ]
+    assert results["cum_btn_lengths"][1:3].to_list() == [None, None]
+    validation = validate(results, "results")
+    assert validation.quarantined.is_empty()
+    finishers_rule = next(rule for rule in validation.rules if rule.name == "finishers_have_position")
+    assert finishers_rule.failing_rows == 0
+
+
+def test_unknown_position_code_is_quarantined():
+    results = parse_results([race_with_positions("1", "XYZ", "-1", "PU", "=2", "2=")]).results
+    assert results["finish_status"].to_list() == [FINISHED, "XYZ", "-1", "PU", FINISHED, FINISHED]
+    assert results["dead_heat"].to_list() == [False, False, False, False, True, True]
+    validation = validate(results, "results")
+    reasons = dict(validation.quarantined.select("horse_id", "reasons").iter_rows())
+    assert reasons == {
+        "hrs_2": "finish_status:known_finish_status (got XYZ)",
+        "hrs_3": "finish_status:known_finish_status (got -1)",
+    }
+    assert validation.valid["horse_id"].to_list() == ["hrs_1", "hrs_4", "hrs_5", "hrs_6"]

@@ -19,6 +19,7 @@ NULL_TOKENS: tuple[str, ...] = ("", "-", "–", "—", "N/A", "n/a")
 """Texts that mean "missing" (after stripping whitespace); they become null, never 0."""
 
 FINISHED = "FIN"
+NO_PLACING = "NP"
 NON_FINISH_CODES: dict[str, str] = {
     "PU": "pulled up",
     "F": "fell",
@@ -32,8 +33,11 @@ NON_FINISH_CODES: dict[str, str] = {
     "LFT": "left at start",
     "CO": "carried out",
     "VOI": "void race",
+    NO_PLACING: 'no placing: position "0"/"00", unplaced or did not finish with no code given',
 }
-"""Known non-numeric `position` codes. Unknown codes are still kept, upper-cased, as the status."""
+"""Known non-finishing `position` codes (`finish_status` values other than FIN). All but NP are the
+API's own codes; NP is ours for a zero position (see `finish_status`). Unknown codes are still kept,
+upper-cased, as the status (the results hard model then quarantines the row)."""
 
 BEATEN_DISTANCE_WORDS: dict[str, float] = {
     "dht": 0.0,
@@ -281,23 +285,31 @@ def money_currency(column: IntoExpr) -> pl.Expr:
 # --- finishing -------------------------------------------------------------------------------
 
 
-def _position_digits(column: IntoExpr) -> pl.Expr:
-    return nullify_empty(column).str.replace_all("=", "")
+_POSITION_DIGITS = r"^=?(\d+)=?$"
+"""A numeric position text, with an optional dead-heat mark: "3", "=3", "3="."""
+_FINISHER_POSITION = r"^=?0*[1-9]\d*=?$"
+_ZERO_POSITION = r"^=?0+=?$"
+_DEAD_HEAT_POSITION = r"^(?:=0*[1-9]\d*=?|0*[1-9]\d*=)$"
 
 
 def finish_position(column: IntoExpr) -> pl.Expr:
-    """Numeric finishing position ("1", "=3" -> 3); codes such as "PU" and "0" become null."""
-    return positive_int(_position_digits(column).str.extract(r"^(\d+)$", 1))
+    """Numeric finishing position ("1", "=3", "3=" -> 3); codes ("PU"), "0", "-1" become null."""
+    return positive_int(nullify_empty(column).str.extract(_POSITION_DIGITS, 1))
 
 
 def finish_status(column: IntoExpr) -> pl.Expr:
-    """ "FIN" for a numeric position, otherwise the upper-cased code ("PU", "UR", ... or unknown)."""
-    return nullify_empty(column).str.to_uppercase().str.replace(r"^=?\d+=?$", FINISHED)
+    """ "FIN" for a position >= 1, otherwise the upper-cased code ("PU", "UR", ... or unknown).
+
+    A zero position ("0", "00") is a runner the API gave no placing (unplaced, or did not finish
+    with no code recorded): it has no finishing position, so its status is NO_PLACING ("NP"), never
+    FIN. Any other non-position text - "-1", "1.5", "XYZ" - is kept upper-cased as an unknown code."""
+    status = upper_text(column).str.replace(_FINISHER_POSITION, FINISHED)
+    return status.str.replace(_ZERO_POSITION, NO_PLACING)
 
 
 def position_marks_dead_heat(column: IntoExpr) -> pl.Expr:
-    """True when the position text itself carries a dead-heat mark ("=1", "1=")."""
-    return nullify_empty(column).str.contains("=")
+    """True when the position text is a finishing position carrying a dead-heat mark ("=1", "1=")."""
+    return nullify_empty(column).str.contains(_DEAD_HEAT_POSITION)
 
 
 def beaten_lengths(column: IntoExpr) -> pl.Expr:
