@@ -333,16 +333,15 @@ class RacingApiResource(dg.ConfigurableResource):
         Two workers keep the shared limiter busy while one page is being parsed; more do not go faster.
         The first error is raised after unstarted items are cancelled.
         """
-        pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="racing-api")
-        try:
-            return list(pool.map(fetch_fn, items))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        results, error = self.fetch_until_error(items, fetch_fn, max_workers)
+        if error is not None:
+            raise error
+        return results
 
     def fetch_until_error(
         self, items: Iterable[T], fetch_fn: Callable[[T], R], max_workers: int = 2
     ) -> tuple[list[R], RacingApiError | None]:
-        """Like ``fetch_many``, but an API error ends the fetching instead of discarding it.
+        """``fetch_many`` that returns, rather than raises, an API error: it ends the fetching without discarding it.
 
         Returns the results of the items before the first failed one (in order) and that error, or every
         result and None. What was fetched before an outage is kept, so no request is wasted.
