@@ -122,6 +122,6 @@ def test_queue_puts_the_most_recently_seen_first_and_skips_profiled():
         "horse_id": ["hrs_1", "hrs_2", "hrs_3", "hrs_2", None],
         "last_seen": [date(2025, 1, 1), date(2025, 3, 1), date(2025, 2, 1), date(2024, 1, 1), date(2025, 5, 1)],
     })
-    assert horses_to_profile(seen, pl.Series([], dtype=pl.Utf8), budget=5).to_list() == ["hrs_2", "hrs_3", "hrs_1"]
-    assert horses_to_profile(seen, pl.Series(["hrs_2"]), budget=1).to_list() == ["hrs_3"]
-    assert horses_to_profile(seen, pl.Series([], dtype=pl.Utf8), budget=0).is_empty()
+    assert horses_to_profile(seen, pl.Series([], dtype=pl.Utf8)).to_list() == ["hrs_2", "hrs_3", "hrs_1"]
+    assert horses_to_profile(seen, pl.Series(["hrs_2"])).to_list() == ["hrs_3", "hrs_1"]
+    assert horses_to_profile(seen, pl.Series(["hrs_1", "hrs_2", "hrs_3"])).is_empty()

@@ -82,7 +82,7 @@ def raw_horse_profiles(
     """
     stored = warehouse.read_asset(RAW_PROFILES_KEY, ["horse_id", "status", "payload"])
     answered = _answered(stored)
-    unprofiled = horses_to_profile(horses, answered, budget=horses.height)
+    unprofiled = horses_to_profile(horses, answered)
     queue = unprofiled.head(config.max_requests)
     context.log.info(
         f"{unprofiled.len()} horse(s) without a profile; asking for {queue.len()} "

@@ -80,13 +80,12 @@ def horse_profiles_from_payloads(
     return parse_horse_profiles(payloads, include_raw)
 
 
-def horses_to_profile(seen: pl.DataFrame, profiled: pl.Series, budget: int) -> pl.Series:
-    """Up to `budget` horse ids of `seen` (columns `horse_id`, `last_seen`) not in `profiled`, most recently
-    seen first (ties by id), so the horses racing now are profiled before old ones."""
+def horses_to_profile(seen: pl.DataFrame, profiled: pl.Series) -> pl.Series:
+    """The horse ids of `seen` (columns `horse_id`, `last_seen`) not in `profiled`, most recently seen first
+    (ties by id), so the horses racing now are profiled before old ones."""
     return (
         seen.drop_nulls("horse_id")
         .filter(pl.col("horse_id").is_in(profiled.implode()).not_())
         .group_by("horse_id").agg(pl.col("last_seen").max())
-        .sort(["last_seen", "horse_id"], descending=[True, False], nulls_last=True)
-        .head(max(budget, 0))["horse_id"]
+        .sort(["last_seen", "horse_id"], descending=[True, False], nulls_last=True)["horse_id"]
     )
