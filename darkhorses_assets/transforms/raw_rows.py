@@ -62,6 +62,11 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _raw_text(page: Page) -> str:
+    """What an unreadable page said: its text as received, else its body re-serialised."""
+    return page.text if page.text is not None else _dumps(page.body)
+
+
 def _items(page: Page, envelope_key: str) -> tuple[list[dict] | None, str | None]:
     """The page's records, or None and the reason they can't be read."""
     if page.error is not None or page.body is None:
@@ -79,8 +84,7 @@ def race_rows(pages: Iterable[Page], race_date: date, envelope_key: str) -> pl.D
         request = _dumps(page.request)
         items, error = _items(page, envelope_key)
         if items is None:
-            raw_text = page.text if page.text is not None else _dumps(page.body)
-            rows.append(_unreadable_row(race_date, page.fetched_at, request, raw_text, error))
+            rows.append(_unreadable_row(race_date, page.fetched_at, request, _raw_text(page), error))
             continue
         for race in items:
             rows.append(
@@ -102,9 +106,8 @@ def course_rows(page: Page) -> pl.DataFrame:
     request = _dumps(page.request)
     items, error = _items(page, "courses")
     if items is None:
-        raw_text = page.text if page.text is not None else _dumps(page.body)
         row = {"course_id": None, "fetched_at": page.fetched_at, "request": request, "payload": None,
-               "raw_text": raw_text, "parse_error": error}
+               "raw_text": _raw_text(page), "parse_error": error}
         return pl.DataFrame([row], schema=RAW_COURSE_SCHEMA)
     rows = [
         {"course_id": course.get("id"), "fetched_at": page.fetched_at, "request": request,
@@ -142,8 +145,8 @@ def horse_profile_rows(
     `fetched_at`, as the client returns no page for it)."""
     rows = []
     for horse_id, page in zip(horse_ids, pages, strict=True):
-        request = _dumps({"path": f"/v1/horses/{horse_id}/pro", "params": {}})
         if page is None:
+            request = _dumps({"path": f"/v1/horses/{horse_id}/pro", "params": {}})
             rows.append({"horse_id": horse_id, "fetched_at": fetched_at, "request": request, "status": NOT_FOUND,
                          "payload": None, "raw_text": None, "parse_error": None})
             continue
@@ -152,7 +155,7 @@ def horse_profile_rows(
             "horse_id": horse_id, "fetched_at": page.fetched_at, "request": _dumps(page.request),
             "status": page.status,
             "payload": _dumps(page.body) if readable else None,
-            "raw_text": None if readable else (page.text if page.text is not None else _dumps(page.body)),
+            "raw_text": None if readable else _raw_text(page),
             "parse_error": None if readable else (page.error or "expected a JSON object"),
         })
     schema = RAW_HORSE_PROFILE_SCHEMA
