@@ -21,7 +21,7 @@ from darkhorses_assets.assets.clean import CLEAN_PREFIX, OWNERS, clean_key
 from darkhorses_assets.checks import check_results_for, check_specs_for
 from darkhorses_assets.reference import course_coordinates
 from darkhorses_assets.transforms.courses import parse_courses
-from darkhorses_assets.transforms.dimensions import ANCESTORS, DIMENSIONS, ENTITY_ATTRIBUTES, entity_dimension
+from darkhorses_assets.transforms.dimensions import ANCESTORS, DIMENSIONS, INPUT_COLUMNS, entity_dimension
 from darkhorses_assets.transforms.racecards import RUNNERS_SCHEMA
 from darkhorses_assets.transforms.results import RESULTS_SCHEMA
 from darkhorses_assets.validation import validate
@@ -29,13 +29,8 @@ from darkhorses_assets.validation import validate
 UNPARTITIONED = "all"
 """`partition_range` of the checks of an unpartitioned table."""
 
-ENTITY_COLUMNS = {c for e, attrs in ENTITY_ATTRIBUTES.items() for c in (f"{e}_id", *attrs)} | {
-    "race_id", "race_date", "is_non_runner"}
-"""What `entity_dimension` reads of runners and results (`is_non_runner`: a non-runner's jockey did not ride)."""
-
-
 def _columns_of(schema: dict) -> list[str]:
-    return [c for c in schema if c in ENTITY_COLUMNS]
+    return [c for c in schema if c in INPUT_COLUMNS]
 
 
 @multi_asset(

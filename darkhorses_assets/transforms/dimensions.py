@@ -27,6 +27,11 @@ ANCESTORS = ("sire", "dam", "damsire")
 DIMENSIONS: dict[str, str] = {"horse": "horses", "jockey": "jockeys", "trainer": "trainers", "owner": "owners",
                               "sire": "sires", "dam": "dams", "damsire": "damsires"}
 """Clean table of each entity's dimension."""
+INPUT_COLUMNS = frozenset(
+    {c for entity, attributes in ENTITY_ATTRIBUTES.items() for c in (f"{entity}_id", *attributes)}
+    | {"race_id", "race_date", "is_non_runner"}
+)
+"""Every column `entity_dimension` reads of runners and results (load only these)."""
 _SOURCE_DTYPES: Schema = {**RESULTS_SCHEMA, **RUNNERS_SCHEMA}
 """Dtype of every column the dimensions read; where runners and results share a column, runners' dtype."""
 
