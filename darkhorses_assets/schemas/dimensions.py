@@ -14,15 +14,7 @@ import pandera.polars as pa
 import polars as pl
 
 from darkhorses_assets.schemas.base import SEX_CODE_VALUES, HardConfig, SoftConfig, is_one_of, typed_columns
-from darkhorses_assets.transforms.dimensions import (
-    DAMS_SCHEMA,
-    DAMSIRES_SCHEMA,
-    HORSES_SCHEMA,
-    JOCKEYS_SCHEMA,
-    OWNERS_SCHEMA,
-    SIRES_SCHEMA,
-    TRAINERS_SCHEMA,
-)
+from darkhorses_assets.transforms.dimensions import DIMENSION_SCHEMAS
 
 HORSE_ID_PATTERN = r"^hrs_\d+$"
 
@@ -46,67 +38,51 @@ class SeenHard(pa.DataFrameModel):
         return data.lazyframe.select(pl.col("first_seen") <= pl.col("last_seen"))
 
 
-class HorsesHard(SeenHard, typed_columns("HorsesColumns", HORSES_SCHEMA)):
-    horse_id: str = pa.Field(nullable=False)
+def _entity_hard(name: str, entity: str, base: type[pa.DataFrameModel] = SeenHard) -> type[pa.DataFrameModel]:
+    """`base` (SeenHard rules) over the dimension's typed columns, with `<entity>_id` non-null and unique."""
+    id_column = f"{entity}_id"
+    return type(name, (base, typed_columns(f"{name}Columns", DIMENSION_SCHEMAS[entity])), {
+        "__module__": __name__,
+        "__annotations__": {id_column: str},
+        id_column: pa.Field(nullable=False),
+        "Config": type("Config", (HardConfig,), {"unique": [id_column]}),
+    })
 
+
+class _HorseSeenHard(SeenHard):
     @pa.check("sex_code", name="known_sex_code")
     def known_sex_code(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return is_one_of(data, SEX_CODE_VALUES)
 
-    class Config(HardConfig):
-        unique = ["horse_id"]
+
+HorsesHard = _entity_hard("HorsesHard", "horse", base=_HorseSeenHard)
+JockeysHard = _entity_hard("JockeysHard", "jockey")
+TrainersHard = _entity_hard("TrainersHard", "trainer")
+OwnersHard = _entity_hard("OwnersHard", "owner")
+SiresHard = _entity_hard("SiresHard", "sire")
+DamsHard = _entity_hard("DamsHard", "dam")
+DamsiresHard = _entity_hard("DamsiresHard", "damsire")
 
 
-class JockeysHard(SeenHard, typed_columns("JockeysColumns", JOCKEYS_SCHEMA)):
-    jockey_id: str = pa.Field(nullable=False)
+def _named_soft(name: str, entity: str, base: type[pa.DataFrameModel] = pa.DataFrameModel) -> type[pa.DataFrameModel]:
+    """`base` plus the soft rule `present` on `<entity>_name`: a dimension row without a name is suspicious."""
+    column = f"{entity}_name"
 
-    class Config(HardConfig):
-        unique = ["jockey_id"]
-
-
-class TrainersHard(SeenHard, typed_columns("TrainersColumns", TRAINERS_SCHEMA)):
-    trainer_id: str = pa.Field(nullable=False)
-
-    class Config(HardConfig):
-        unique = ["trainer_id"]
-
-
-class OwnersHard(SeenHard, typed_columns("OwnersColumns", OWNERS_SCHEMA)):
-    owner_id: str = pa.Field(nullable=False)
-
-    class Config(HardConfig):
-        unique = ["owner_id"]
-
-
-class SiresHard(SeenHard, typed_columns("SiresColumns", SIRES_SCHEMA)):
-    sire_id: str = pa.Field(nullable=False)
-
-    class Config(HardConfig):
-        unique = ["sire_id"]
-
-
-class DamsHard(SeenHard, typed_columns("DamsColumns", DAMS_SCHEMA)):
-    dam_id: str = pa.Field(nullable=False)
-
-    class Config(HardConfig):
-        unique = ["dam_id"]
-
-
-class DamsiresHard(SeenHard, typed_columns("DamsiresColumns", DAMSIRES_SCHEMA)):
-    damsire_id: str = pa.Field(nullable=False)
-
-    class Config(HardConfig):
-        unique = ["damsire_id"]
-
-
-class HorsesSoft(pa.DataFrameModel):
-    horse_name: str = pa.Field(nullable=True)
-    dob: pl.Date = pa.Field(nullable=True, ge=dt.date(1980, 1, 1))
-    first_seen: pl.Date = pa.Field(nullable=True)
-
-    @pa.check("horse_name", name="present")
     def name_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return is_present(data)
+
+    return type(name, (base,), {
+        "__module__": __name__,
+        "__annotations__": {column: str},
+        column: pa.Field(nullable=True),
+        "name_present": pa.check(column, name="present")(name_present),
+        "Config": type("Config", (SoftConfig,), {}),
+    })
+
+
+class HorsesSoft(_named_soft("HorsesNamedSoft", "horse")):
+    dob: pl.Date = pa.Field(nullable=True, ge=dt.date(1980, 1, 1))
+    first_seen: pl.Date = pa.Field(nullable=True)
 
     @pa.dataframe_check(name="born_before_first_seen")
     def born_before_first_seen(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -117,37 +93,9 @@ class HorsesSoft(pa.DataFrameModel):
         pass
 
 
-class JockeysSoft(pa.DataFrameModel):
-    jockey_name: str = pa.Field(nullable=True)
-
-    @pa.check("jockey_name", name="present")
-    def name_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return is_present(data)
-
-    class Config(SoftConfig):
-        pass
-
-
-class TrainersSoft(pa.DataFrameModel):
-    trainer_name: str = pa.Field(nullable=True)
-
-    @pa.check("trainer_name", name="present")
-    def name_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return is_present(data)
-
-    class Config(SoftConfig):
-        pass
-
-
-class OwnersSoft(pa.DataFrameModel):
-    owner_name: str = pa.Field(nullable=True)
-
-    @pa.check("owner_name", name="present")
-    def name_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return is_present(data)
-
-    class Config(SoftConfig):
-        pass
+JockeysSoft = _named_soft("JockeysSoft", "jockey")
+TrainersSoft = _named_soft("TrainersSoft", "trainer")
+OwnersSoft = _named_soft("OwnersSoft", "owner")
 
 
 class AncestorSoft(pa.DataFrameModel):
@@ -163,25 +111,6 @@ class AncestorSoft(pa.DataFrameModel):
         pass
 
 
-class SiresSoft(AncestorSoft):
-    sire_name: str = pa.Field(nullable=True)
-
-    @pa.check("sire_name", name="present")
-    def name_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return is_present(data)
-
-
-class DamsSoft(AncestorSoft):
-    dam_name: str = pa.Field(nullable=True)
-
-    @pa.check("dam_name", name="present")
-    def name_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return is_present(data)
-
-
-class DamsiresSoft(AncestorSoft):
-    damsire_name: str = pa.Field(nullable=True)
-
-    @pa.check("damsire_name", name="present")
-    def name_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return is_present(data)
+SiresSoft = _named_soft("SiresSoft", "sire", base=AncestorSoft)
+DamsSoft = _named_soft("DamsSoft", "dam", base=AncestorSoft)
+DamsiresSoft = _named_soft("DamsiresSoft", "damsire", base=AncestorSoft)
