@@ -36,13 +36,15 @@ class Bench:
 
 
 @contextmanager
-def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None) -> Iterator[Bench]:
-    """Embedded Postgres (or DARKHORSES_DATABASE_URL's server) with a fresh `darkhorses_bench` database and the
-    simulator (never the real API); Dagster storage in that database through the project's dagster.yaml."""
+def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fresh: bool = True) -> Iterator[Bench]:
+    """Embedded Postgres (or DARKHORSES_DATABASE_URL's server) with a fresh `darkhorses_bench` database (kept as
+    it is with `fresh=False`) and the simulator (never the real API); Dagster storage in that database through
+    the project's dagster.yaml."""
     with local_services(simulator_rate_per_s=api_rate_per_s, simulator_today=simulator_today,
                         force_simulator=True) as services, tempfile.TemporaryDirectory() as dagster_home:
         server_url = services.env[DATABASE_URL_ENV]
-        drop_database(with_database(server_url, "postgres"), BENCH_DATABASE)  # no stale runs or pool slots
+        if fresh:
+            drop_database(with_database(server_url, "postgres"), BENCH_DATABASE)  # no stale runs or pool slots
         ensure_database(with_database(server_url, "postgres"), BENCH_DATABASE)
         database_url = with_database(server_url, BENCH_DATABASE)
         os.environ[DAGSTER_STORAGE_URL_ENV] = sqlalchemy_psycopg2_url(database_url)

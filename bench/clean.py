@@ -25,22 +25,33 @@ from darkhorses_assets.local.runs import materialize_days
 SIMULATOR_TODAY = date(2025, 11, 1)
 
 
+def _raw_filled(instance, first: date, last: date) -> bool:
+    """Whether both raw assets have every day of [first, last] materialized (days without racing included)."""
+    wanted = {(first + timedelta(days=offset)).isoformat() for offset in range((last - first).days + 1)}
+    return all(wanted <= instance.get_materialized_partitions(asset.key) for asset in (raw_racecards, raw_results))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--days-per-run", type=int, default=DAYS_PER_RUN,
                         help=f"days per run, as the asset's BackfillPolicy cuts a backfill (default {DAYS_PER_RUN})")
+    parser.add_argument("--reuse-raw", action="store_true",
+                        help="keep the bench database and skip the raw fill when raw already holds every day")
     args = parser.parse_args()
     last = SIMULATOR_TODAY - timedelta(days=1)
     first = last - timedelta(days=args.days - 1)
-    with bench_environment(api_rate_per_s=0, simulator_today=SIMULATOR_TODAY) as bench:
+    with bench_environment(api_rate_per_s=0, simulator_today=SIMULATOR_TODAY, fresh=not args.reuse_raw) as bench:
         from dagster import AssetSpec
 
         from darkhorses_assets.partitions import race_days
 
-        print(f"filling raw for {first} .. {last} from the simulator (untimed)…", flush=True)
-        materialize_days([raw_results, raw_racecards], first, last, resources=bench.resources,
-                         instance=bench.instance, days_per_run=31)
+        if args.reuse_raw and _raw_filled(bench.instance, first, last):
+            print(f"raw already holds {first} .. {last}: reusing it", flush=True)
+        else:
+            print(f"filling raw for {first} .. {last} from the simulator (untimed)…", flush=True)
+            materialize_days([raw_results, raw_racecards], first, last, resources=bench.resources,
+                             instance=bench.instance, days_per_run=31)
         sources = [AssetSpec(a.key, partitions_def=race_days, metadata={"partition_expr": "race_date"})
                    for a in (raw_results, raw_racecards)]
         runs = -(-args.days // args.days_per_run)

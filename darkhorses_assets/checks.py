@@ -1,14 +1,19 @@
-"""Asset checks for the clean tables, built from a ``validation.Validation`` (the Dagster side of validation).
+"""Asset checks for the clean tables, built from ``validation.Validation``s (the Dagster side of validation).
 
-Four checks per table (names ``<table>_<kind>``):
+Three checks per asset (names ``<table>_<kind>``):
 
 * ``hard_rules`` (blocking, ERROR) — bad rows are quarantined, not fatal, so this check asks whether the
   *output* is sound: it passes when the valid frame re-validates against the hard model and there was no
   structural failure (missing column, wrong dtype, crashed check: a code bug that quarantines every row).
   It reports the quarantined count and the failing rows per hard rule with examples.
-* ``soft_rules`` (WARN) — fails (as a warning) when any plausibility range is broken; rows stay clean.
+* ``soft_rules`` (WARN) — fails (as a warning) when any plausibility range is broken (rows stay clean) or
+  more than ``MAX_QUARANTINE_RATE`` of the rows were quarantined.
 * ``reconciliation`` (blocking, ERROR) — every raw id landed in exactly one of clean / quarantine.
-* ``quarantine_rate`` (WARN) — more than ``MAX_QUARANTINE_RATE`` of the rows were quarantined.
+
+An asset built from several validated tables (clean ``races``: the racecard view, the result view and the
+merged table) gets one set of checks covering all of them; rule names are then prefixed with the table
+(``result_races.race_id:not_null``). Fewer checks is deliberate: Dagster stores one planned row per check
+and partition of a run, so a year-long range costs 365 rows per declared check.
 
 Every result carries ``partition_range`` (the run's first..last partition): a multi-day run reports one
 check result for the whole range, which the UI would otherwise not show.
@@ -16,6 +21,7 @@ check result for the whole range, which the UI would otherwise not show.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +33,7 @@ from darkhorses_assets.validation import MAX_EXAMPLES, Reconciliation, RuleOutco
 HARD_RULES = "hard_rules"
 SOFT_RULES = "soft_rules"
 RECONCILIATION = "reconciliation"
-QUARANTINE_RATE = "quarantine_rate"
+QUARANTINE_RATE_RULE = "quarantine_rate"
 MAX_QUARANTINE_RATE = 0.01
 
 CoercibleKey = AssetKey | str | Sequence[str]
@@ -52,11 +58,8 @@ def check_specs_for(
         ),
         AssetCheckSpec(
             check_name(table, SOFT_RULES), asset=key,
-            description=f"Clean {table} values lie in their plausible ranges (warning only).",
-        ),
-        AssetCheckSpec(
-            check_name(table, QUARANTINE_RATE), asset=key,
-            description=f"At most {MAX_QUARANTINE_RATE:.0%} of {table} rows were quarantined (warning only).",
+            description=f"Clean {table} values lie in their plausible ranges and at most "
+                        f"{MAX_QUARANTINE_RATE:.0%} of the rows were quarantined (warning only).",
         ),
     ]
     if reconciliation:
@@ -68,108 +71,145 @@ def check_specs_for(
 
 
 def check_results_for(
-    validation: Validation,
+    validations: Validation | Sequence[Validation],
     table: str,
     partition_range: str,
     asset_key: CoercibleKey,
     *,
-    reconciliation: Reconciliation | None = None,
+    reconciliation: Reconciliation | Sequence[Reconciliation] | None = None,
     max_quarantine_rate: float = MAX_QUARANTINE_RATE,
 ) -> list[AssetCheckResult]:
     """Results for the checks of ``check_specs_for``, to return in ``MaterializeResult(check_results=...)``.
 
-    Pass ``reconciliation`` exactly when that check was declared: Dagster fails the step when a declared
-    check gets no result."""
-    if validation.table != table:
-        raise ValueError(f"validation is for table {validation.table!r}, not {table!r}")
+    ``validations``: the asset's validation, or several whose last is the asset's own ``table`` (then
+    ``reconciliation`` is one per validation, in the same order). Pass ``reconciliation`` exactly when that
+    check was declared: Dagster fails the step when a declared check gets no result."""
+    validations = [validations] if isinstance(validations, Validation) else list(validations)
+    if validations[-1].table != table:
+        raise ValueError(f"validation is for table {validations[-1].table!r}, not {table!r}")
     key = AssetKey.from_coercible(asset_key)
     results = [
-        _hard_result(validation, partition_range, key),
-        _soft_result(validation, partition_range, key),
-        _rate_result(validation, partition_range, key, max_quarantine_rate),
+        _hard_result(validations, table, partition_range, key),
+        _soft_result(validations, table, partition_range, key, max_quarantine_rate),
     ]
     if reconciliation is not None:
-        results.append(_reconciliation_result(reconciliation, table, partition_range, key))
+        reconciliations = [reconciliation] if isinstance(reconciliation, Reconciliation) else list(reconciliation)
+        if len(reconciliations) != len(validations):
+            raise ValueError(f"{len(reconciliations)} reconciliation(s) for {len(validations)} validation(s)")
+        by_table = dict(zip([v.table for v in validations], reconciliations, strict=True))
+        results.append(_reconciliation_result(by_table, table, partition_range, key))
     return results
 
 
-def _hard_result(validation: Validation, partition_range: str, key: AssetKey) -> AssetCheckResult:
-    recheck = hard_failures(validation.valid, validation.table)
+def _rules(validations: list[Validation], hard: bool) -> list[RuleOutcome]:
+    """Every validation's hard (or soft) rules; prefixed with their table when there are several."""
+    return [
+        dataclasses.replace(rule, name=_prefixed(validations, validation.table, rule.name))
+        for validation in validations
+        for rule in (validation.hard_rules if hard else validation.soft_rules)
+    ]
+
+
+def _prefixed(validations: list[Validation], table: str, name: str) -> str:
+    return f"{table}.{name}" if len(validations) > 1 else name
+
+
+def _hard_result(
+    validations: list[Validation], table: str, partition_range: str, key: AssetKey
+) -> AssetCheckResult:
+    rechecked = sum(hard_failures(v.valid, v.table)["index"].n_unique() for v in validations)
+    structural = [error for v in validations for error in v.structural_errors]
     metadata = {
-        **_common(validation, partition_range),
-        **_rule_metadata(validation.hard_rules),
-        "valid_rows_failing_hard_rules": MetadataValue.int(recheck.height),
+        **_common(validations, partition_range),
+        **_rule_metadata(_rules(validations, hard=True)),
+        "valid_rows_failing_hard_rules": MetadataValue.int(rechecked),
     }
-    if validation.structural_errors:
-        metadata["structural_errors"] = MetadataValue.json(validation.structural_errors)
+    if structural:
+        metadata["structural_errors"] = MetadataValue.json(structural)
     return AssetCheckResult(
-        check_name=check_name(validation.table, HARD_RULES),
+        check_name=check_name(table, HARD_RULES),
         asset_key=key,
-        passed=recheck.is_empty() and not validation.structural_errors,
+        passed=rechecked == 0 and not structural,
         severity=AssetCheckSeverity.ERROR,
         metadata=metadata,
     )
 
 
-def _soft_result(validation: Validation, partition_range: str, key: AssetKey) -> AssetCheckResult:
-    return AssetCheckResult(
-        check_name=check_name(validation.table, SOFT_RULES),
-        asset_key=key,
-        passed=all(rule.failing_rows == 0 for rule in validation.soft_rules),
-        severity=AssetCheckSeverity.WARN,
-        metadata={**_common(validation, partition_range), **_rule_metadata(validation.soft_rules)},
-    )
-
-
-def _rate_result(
-    validation: Validation, partition_range: str, key: AssetKey, limit: float
+def _soft_result(
+    validations: list[Validation], table: str, partition_range: str, key: AssetKey, limit: float
 ) -> AssetCheckResult:
+    rates = {validation.table: validation.quarantine_rate for validation in validations}
+    rate_rules = [
+        RuleOutcome(_prefixed(validations, v.table, QUARANTINE_RATE_RULE), hard=False,
+                    failing_rows=v.quarantined.height if v.quarantine_rate > limit else 0)
+        for v in validations
+    ]
+    rules = _rules(validations, hard=False) + rate_rules
+    metadata = {
+        **_common(validations, partition_range),
+        **_rule_metadata(rules),
+        "quarantine_rate": MetadataValue.float(round(max(rates.values()), 6)),
+        "max_quarantine_rate": MetadataValue.float(limit),
+    }
+    if len(rates) > 1:
+        metadata["quarantine_rate_by_table"] = MetadataValue.json({t: round(r, 6) for t, r in rates.items()})
     return AssetCheckResult(
-        check_name=check_name(validation.table, QUARANTINE_RATE),
+        check_name=check_name(table, SOFT_RULES),
         asset_key=key,
-        passed=validation.quarantine_rate <= limit,
+        passed=all(rule.failing_rows == 0 for rule in rules),
         severity=AssetCheckSeverity.WARN,
-        metadata={
-            **_common(validation, partition_range),
-            "quarantine_rate": MetadataValue.float(round(validation.quarantine_rate, 6)),
-            "max_quarantine_rate": MetadataValue.float(limit),
-        },
+        metadata=metadata,
     )
 
 
 def _reconciliation_result(
-    reconciliation: Reconciliation, table: str, partition_range: str, key: AssetKey
+    reconciliations: dict[str, Reconciliation], table: str, partition_range: str, key: AssetKey
 ) -> AssetCheckResult:
-    def sample(ids) -> MetadataValue:
-        return MetadataValue.json([_jsonable(value) for value in ids.head(MAX_EXAMPLES).to_list()])
+    def sample(field: str) -> MetadataValue:
+        prefix = len(reconciliations) > 1
+        ids = [
+            f"{name}: {_jsonable(value)}" if prefix else _jsonable(value)
+            for name, outcome in reconciliations.items()
+            for value in getattr(outcome, field).head(MAX_EXAMPLES).to_list()
+        ]
+        return MetadataValue.json(ids[:MAX_EXAMPLES])
 
+    own = reconciliations[table]
+    metadata = {
+        "partition_range": MetadataValue.text(partition_range),
+        "raw_ids": MetadataValue.int(own.raw),
+        "clean_ids": MetadataValue.int(own.clean),
+        "quarantined_ids": MetadataValue.int(own.quarantined),
+        "missing_ids": MetadataValue.int(sum(r.missing.len() for r in reconciliations.values())),
+        "unexpected_ids": MetadataValue.int(sum(r.unexpected.len() for r in reconciliations.values())),
+        "ids_in_both": MetadataValue.int(sum(r.in_both.len() for r in reconciliations.values())),
+        "missing_examples": sample("missing"),
+        "unexpected_examples": sample("unexpected"),
+        "in_both_examples": sample("in_both"),
+    }
+    if len(reconciliations) > 1:
+        metadata["by_table"] = MetadataValue.json({
+            name: {"raw": r.raw, "clean": r.clean, "quarantined": r.quarantined, "balanced": r.balanced}
+            for name, r in reconciliations.items()
+        })
     return AssetCheckResult(
         check_name=check_name(table, RECONCILIATION),
         asset_key=key,
-        passed=reconciliation.balanced,
+        passed=all(outcome.balanced for outcome in reconciliations.values()),
         severity=AssetCheckSeverity.ERROR,
-        metadata={
-            "partition_range": MetadataValue.text(partition_range),
-            "raw_ids": MetadataValue.int(reconciliation.raw),
-            "clean_ids": MetadataValue.int(reconciliation.clean),
-            "quarantined_ids": MetadataValue.int(reconciliation.quarantined),
-            "missing_ids": MetadataValue.int(reconciliation.missing.len()),
-            "unexpected_ids": MetadataValue.int(reconciliation.unexpected.len()),
-            "ids_in_both": MetadataValue.int(reconciliation.in_both.len()),
-            "missing_examples": sample(reconciliation.missing),
-            "unexpected_examples": sample(reconciliation.unexpected),
-            "in_both_examples": sample(reconciliation.in_both),
-        },
+        metadata=metadata,
     )
 
 
-def _common(validation: Validation, partition_range: str) -> dict[str, Any]:
+def _common(validations: list[Validation], partition_range: str) -> dict[str, Any]:
+    """Row counts of the asset's own table (the last validation); quarantined rows of all of them."""
+    own = validations[-1]
     return {
         "partition_range": MetadataValue.text(partition_range),
-        "input_rows": MetadataValue.int(validation.input_rows),
-        "valid_rows": MetadataValue.int(validation.valid.height),
-        "quarantined_rows": MetadataValue.int(validation.quarantined.height),
-        "collapsed_duplicates": MetadataValue.int(validation.collapsed_duplicates),
+        "input_rows": MetadataValue.int(own.input_rows),
+        "valid_rows": MetadataValue.int(own.valid.height),
+        "quarantined_rows": MetadataValue.int(sum(v.quarantined.height for v in validations)),
+        "collapsed_duplicates": MetadataValue.int(sum(v.collapsed_duplicates for v in validations)),
     }
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from dagster import AssetCheckSeverity, AssetKey, MaterializeResult, asset, materialize
 
 from darkhorses_assets.checks import check_results_for, check_specs_for
 from darkhorses_assets.validation import reconcile, validate
-from darkhorses_assets_tests.test_validation import runners
+from darkhorses_assets_tests.test_validation import RACE_DATE, frame_of, runners
 
 KEY = AssetKey(["clean", "runners"])
 RANGE = "2025-10-13..2025-10-14"
+
+
+def races(table: str, *rows: dict) -> pl.DataFrame:
+    return frame_of(table, list(rows), race_date=RACE_DATE, region="GB")
 
 
 def results_by_name(validation, **kwargs):
@@ -20,10 +25,9 @@ def results_by_name(validation, **kwargs):
 
 def test_specs():
     specs = {spec.name: spec for spec in check_specs_for(KEY, "runners")}
-    assert set(specs) == {"runners_hard_rules", "runners_soft_rules", "runners_quarantine_rate",
-                          "runners_reconciliation"}
+    assert set(specs) == {"runners_hard_rules", "runners_soft_rules", "runners_reconciliation"}
     assert specs["runners_hard_rules"].blocking and specs["runners_reconciliation"].blocking
-    assert not specs["runners_soft_rules"].blocking and not specs["runners_quarantine_rate"].blocking
+    assert not specs["runners_soft_rules"].blocking
     assert all(spec.asset_key == KEY for spec in specs.values())
     assert "runners_reconciliation" not in {spec.name for spec in check_specs_for(KEY, "runners",
                                                                                   reconciliation=False)}
@@ -43,9 +47,47 @@ def test_quarantined_rows_do_not_fail_the_hard_check_but_the_rate_warns():
     assert not soft.passed and soft.severity == AssetCheckSeverity.WARN
     assert soft.metadata["failing_rows_by_rule"].value["weight_lbs:in_range(100, 190)"] == 1
 
-    rate = results["runners_quarantine_rate"]
-    assert not rate.passed and rate.severity == AssetCheckSeverity.WARN
-    assert rate.metadata["quarantine_rate"].value == 0.5
+    assert soft.metadata["failing_rows_by_rule"].value["quarantine_rate"] == 1
+    assert soft.metadata["quarantine_rate"].value == 0.5
+
+
+def test_a_quarantine_rate_above_the_limit_alone_fails_the_soft_check():
+    frame = runners({"horse_id": "hrs_1"}, {"horse_id": None})
+    soft = results_by_name(validate(frame, "runners"))["runners_soft_rules"]
+    assert not soft.passed
+    assert soft.metadata["failing_rows_by_rule"].value == {**{
+        name: 0 for name in soft.metadata["failing_rows_by_rule"].value}, "quarantine_rate": 1}
+    assert results_by_name(validate(frame, "runners"), max_quarantine_rate=0.5)["runners_soft_rules"].passed
+
+
+def test_one_set_of_checks_covers_several_validated_tables():
+    """clean/races reports its racecard view, result view and merged table under three checks."""
+    card_view = validate(races("racecard_races", {"race_id": "rac_1"}, {"race_id": None}), "racecard_races")
+    merged = validate(races("races", {"race_id": "rac_1"}), "races")
+    balanced = reconcile(pl.Series(["rac_1"]), pl.Series(["rac_1"]), pl.Series([], dtype=pl.Utf8))
+    lost = reconcile(pl.Series(["rac_1", "rac_2"]), pl.Series(["rac_1"]), pl.Series([], dtype=pl.Utf8))
+    results = {
+        result.check_name: result
+        for result in check_results_for([card_view, merged], "races", RANGE, ["clean", "races"],
+                                        reconciliation=[lost, balanced])
+    }
+    assert set(results) == {"races_hard_rules", "races_soft_rules", "races_reconciliation"}
+    hard = results["races_hard_rules"]
+    assert hard.passed
+    assert hard.metadata["quarantined_rows"].value == 1
+    assert hard.metadata["failing_rows_by_rule"].value["racecard_races.race_id:not_null"] == 1
+    assert hard.metadata["failing_rows_by_rule"].value["races.race_id:not_null"] == 0
+    assert not results["races_soft_rules"].passed
+    assert results["races_soft_rules"].metadata["quarantine_rate_by_table"].value == {
+        "racecard_races": 0.5, "races": 0.0}
+    reconciled = results["races_reconciliation"]
+    assert not reconciled.passed
+    assert reconciled.metadata["missing_examples"].value == ["racecard_races: rac_2"]
+    assert reconciled.metadata["by_table"].value["races"]["balanced"]
+    with pytest.raises(ValueError, match="is for table 'racecard_races', not 'races'"):
+        check_results_for([merged, card_view], "races", RANGE, ["clean", "races"])
+    with pytest.raises(ValueError, match="1 reconciliation"):
+        check_results_for([card_view, merged], "races", RANGE, ["clean", "races"], reconciliation=balanced)
 
 
 def test_structural_failure_fails_the_hard_check():
@@ -78,5 +120,5 @@ def test_results_are_accepted_by_dagster():
     result = materialize([clean_runners])
     assert result.success
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert evaluations == {"runners_hard_rules": True, "runners_soft_rules": True,
-                           "runners_quarantine_rate": False, "runners_reconciliation": True}
+    assert evaluations == {"runners_hard_rules": True, "runners_soft_rules": False,
+                           "runners_reconciliation": True}

@@ -53,7 +53,12 @@ def test_clean_tables_reconcile_with_raw_and_rematerializing_replaces(pipeline):
     assert races == raw_races and with_result > 0 and with_card > 0
 
     checks = results[0].get_asset_check_evaluations()
-    assert {c.check_name for c in checks} >= {"runners_reconciliation", "results_hard_rules"}
+    assert {c.check_name for c in checks} == {
+        f"{table}_{kind}" for table in ("races", "runners", "results", "non_runners", "runner_odds")
+        for kind in ("hard_rules", "soft_rules", "reconciliation")
+    }
+    races_reconciled = next(c for c in checks if c.check_name == "races_reconciliation")
+    assert set(races_reconciled.metadata["by_table"].value) == {"racecard_races", "result_races", "races"}
     assert all(c.passed for c in checks if c.check_name.endswith(("reconciliation", "hard_rules")))
     assert all(c.metadata["partition_range"].value == "2025-10-06..2025-10-08" for c in checks)
 

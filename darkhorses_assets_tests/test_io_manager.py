@@ -19,6 +19,7 @@ from dagster import (
 )
 
 from darkhorses_assets.io import PostgresPolarsIOManager
+from darkhorses_assets.transforms.raw_rows import JSON_COLUMNS
 
 DAYS = DailyPartitionsDefinition(start_date="2024-01-01", timezone="Europe/London")
 RUNNERS_KEY = AssetKey(["clean", "runners"])
@@ -313,3 +314,21 @@ def test_upsert_key_replaces_only_the_written_keys(postgres_url):
                           raise_on_error=False)
     assert "null horse_id" in _failure_message(refused)
     assert len(fetch(postgres_url, "SELECT * FROM raw.profiles")) == 3
+
+
+def test_raw_json_is_stored_as_written_and_old_jsonb_tables_still_take_writes(postgres_url):
+    text = '{"z": 1, "a": [1.50, "x"],  "dup": 1}'
+
+    @asset(key_prefix=["raw"], name="json_text", metadata={"column_types": JSON_COLUMNS})
+    def json_text() -> pl.DataFrame:
+        return pl.DataFrame({"id": ["a"], "request": ["{}"], "payload": [text]})
+
+    materialize([json_text], resources=resources(postgres_url))
+    assert fetch(postgres_url, "SELECT format_type(atttypid, atttypmod), (SELECT payload::text FROM raw.json_text) "
+                 "FROM pg_attribute WHERE attrelid = 'raw.json_text'::regclass AND attname = 'payload'") == [
+        ("json", text)]
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE raw.json_text ALTER COLUMN payload TYPE jsonb USING payload::jsonb")
+    assert materialize([json_text], resources=resources(postgres_url)).success
+    assert fetch(postgres_url, "SELECT payload::text FROM raw.json_text") == [('{"a": [1.50, "x"], "z": 1, "dup": 1}',)]

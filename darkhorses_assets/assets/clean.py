@@ -39,7 +39,7 @@ DESCRIPTIONS = {
     "quarantine": "Rows that broke a hard rule: source table, key, every reason and the raw JSON fragment. "
                   "Nothing is dropped silently.",
 }
-VALIDATED_TABLES = {
+VALIDATED_TABLES = {  # asset → the validated tables its checks cover (its own table last)
     "races": ("racecard_races", "result_races", "races"),
     "runners": ("runners",),
     "results": ("results",),
@@ -66,10 +66,7 @@ def clean_key(name: str) -> AssetKey:
         "raw_results": AssetIn(key=AssetKey(["raw", "raw_results"]), metadata={"columns": RAW_COLUMNS}),
     },
     check_specs=[
-        spec
-        for asset_name, tables in VALIDATED_TABLES.items()
-        for table in tables
-        for spec in check_specs_for(clean_key(asset_name), table)
+        spec for asset_name in VALIDATED_TABLES for spec in check_specs_for(clean_key(asset_name), asset_name)
     ],
     partitions_def=race_days,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
@@ -93,12 +90,11 @@ def clean_race_days_asset(context: AssetExecutionContext, raw_racecards, raw_res
         ),
     })
     for asset_name, tables in VALIDATED_TABLES.items():
-        for table in tables:
-            results: list[AssetCheckResult] = check_results_for(
-                cleaned.validations[table], table, partition_range, clean_key(asset_name),
-                reconciliation=cleaned.reconciliations[table],
-            )
-            yield from results
+        results: list[AssetCheckResult] = check_results_for(
+            [cleaned.validations[t] for t in tables], asset_name, partition_range, clean_key(asset_name),
+            reconciliation=[cleaned.reconciliations[t] for t in tables],
+        )
+        yield from results
 
 
 clean_assets = [clean_race_days_asset]

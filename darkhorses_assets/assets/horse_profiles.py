@@ -78,7 +78,7 @@ def raw_horse_profiles(
     """`/v1/horses/{id}/pro` verbatim, one row per horse asked: newly seen horses only, within `max_requests`.
 
     Columns: `horse_id`, `fetched_at`, `request`, `status` (404: the API does not know the horse), `payload`
-    (jsonb), and `raw_text` + `parse_error` for an unreadable answer.
+    (json), and `raw_text` + `parse_error` for an unreadable answer.
     """
     stored = warehouse.read_asset(RAW_PROFILES_KEY, ["horse_id", "status", "payload"])
     answered = _answered(stored)

@@ -109,7 +109,7 @@ RACE_DAY_API_ASSET = dict(
     retry_policy=API_RETRY,
     metadata={"partition_expr": "race_date", "column_types": JSON_COLUMNS},
 )
-"""What every daily raw asset shares: layer, API pool, run retry, month-sized backfill runs, jsonb payloads."""
+"""What every daily raw asset shares: layer, API pool, run retry, month-sized backfill runs, json payloads."""
 
 
 def _markdown(per_day: pl.DataFrame, limit: int = 40) -> str:
@@ -127,7 +127,7 @@ def raw_results(context: AssetExecutionContext, racing_api: RacingApiResource):
     Days after today cost no request: they have no results yet.
 
     One row per race: `race_id`, `race_date`, `fetched_at`, the `request` (path + params, no credentials) and the
-    race JSON as `payload` (jsonb). A page that could not be parsed is kept as `raw_text` + `parse_error`.
+    race JSON as `payload` (json). A page that could not be parsed is kept as `raw_text` + `parse_error`.
     """
     def fetch_results(day: date) -> list:
         return racing_api.fetch_results_day(day) if day <= today_in_uk() else []

@@ -16,8 +16,9 @@ from darkhorses_assets.io.types import ColumnSpec, canonical_pg_type, check_iden
 
 _log = logging.getLogger(__name__)
 _LOCK_NAMESPACE = b"darkhorses.io.table\x00"
-_LOSSLESS_WIDENING = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint")}
-"""(frame type, table type) pairs that are not drift: e.g. an Int32 `pl.lit(2)` into a bigint column."""
+_LOSSLESS_WIDENING = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint"), ("json", "jsonb")}
+"""(frame type, table type) pairs that are not drift: e.g. an Int32 `pl.lit(2)` into a bigint column, or JSON text
+into a `jsonb` column made before raw JSON was stored as `json`."""
 
 
 class SchemaDriftError(Exception):

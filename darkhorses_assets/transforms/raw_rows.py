@@ -41,7 +41,10 @@ RAW_HORSE_PROFILE_SCHEMA: dict[str, pl.DataType] = {
 }
 """One row per horse asked for: the profile (`status` 200), the API not knowing the id (404, no payload), or an
 unreadable body (`raw_text` + `parse_error`)."""
-JSON_COLUMNS = {"request": "jsonb", "payload": "jsonb"}
+JSON_COLUMNS = {"request": "json", "payload": "json"}
+"""Raw JSON is stored as `json`, not `jsonb`: Postgres checks it is valid JSON and keeps the text as written (key
+order included), and reading it back is a copy instead of a re-serialisation — a quarter of racecards came out
+in 0.6–0.9 s instead of 1.5 s. Tables created as `jsonb` by earlier versions are still accepted."""
 NOT_FOUND = 404
 
 
