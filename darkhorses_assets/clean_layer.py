@@ -18,8 +18,7 @@ from darkhorses_assets.validation import (
     QUARANTINE_SCHEMA,
     Reconciliation,
     Validation,
-    reconcile,
-    row_ids,
+    reconcile_rows,
     validate,
 )
 
@@ -88,8 +87,7 @@ def _clean(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: 
     )
     sources = {**parsed, "races": pl.concat([validations[t].valid.select("race_id") for t in RACE_TABLES])}
     reconciliations = {
-        table: reconcile(row_ids(sources[table], table), row_ids(validation.valid, table),
-                         validation.quarantined["row_key"])
+        table: reconcile_rows(sources[table], validation.valid, validation.quarantined_keys, table)
         for table, validation in validations.items()
     }
     return CleanRaceDays(tables, quarantine, validations, reconciliations)

@@ -81,6 +81,8 @@ class Validation:
     valid: pl.DataFrame
     quarantined: pl.DataFrame
     rules: list[RuleOutcome]
+    quarantined_keys: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """The key columns of the quarantined rows, typed as parsed (for ``reconcile_rows``)."""
     collapsed_duplicates: int = 0
     """Exact duplicate rows dropped before validation (not quarantined)."""
     structural_errors: list[str] = field(default_factory=list)
@@ -136,6 +138,7 @@ def validate(
         input_rows=frame.height,
         valid=valid,
         quarantined=_quarantine_rows(bad, table, spec.key),
+        quarantined_keys=bad.select(column for column in spec.key if column in bad.columns),
         rules=rules,
         collapsed_duplicates=frame.height - deduped.height,
         structural_errors=structural["reason"].unique(maintain_order=True).to_list(),
@@ -147,12 +150,10 @@ def hard_failures(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return _with_rules(_failure_cases(frame, TABLES[table].hard))
 
 
-def row_ids(frame: pl.DataFrame, table: str) -> pl.Series:
-    """Each row's readable key, as in the quarantine's ``row_key``: ids for ``reconcile``.
-
-    Unlike the bare key columns it is never null (``race_id=rac_1|horse_id=null``), so rows with a null key
-    still reconcile."""
-    return frame.select(_row_key(frame, TABLES[table].key)).to_series()
+def _fingerprint(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.Expr:
+    """A 64-bit hash of each row's key columns (a missing column counts as null)."""
+    parts = [pl.col(c) if c in frame.columns else pl.lit(None, pl.Utf8).alias(c) for c in key]
+    return pl.struct(parts).hash().alias("fingerprint")
 
 
 def _row_key(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.Expr:
@@ -330,7 +331,7 @@ class Reconciliation:
 
 
 def reconcile(raw_ids: pl.Series, clean_ids: pl.Series, quarantined_ids: pl.Series) -> Reconciliation:
-    """Compare id sets (any dtype; ``row_ids`` gives comparable ones for any table); nulls are ignored.
+    """Compare id sets (any dtype; ``reconcile_rows`` compares a table's rows by key); nulls are ignored.
 
     The check "raw runners = clean runners + quarantined runners" holds when ``balanced``: every raw id
     landed in exactly one of the two outputs.
@@ -348,3 +349,29 @@ def reconcile(raw_ids: pl.Series, clean_ids: pl.Series, quarantined_ids: pl.Seri
         unexpected=landed.join(raw, on="id", how="anti")["id"].sort(),
         in_both=clean.join(quarantined, on="id", how="semi")["id"].sort(),
     )
+
+
+def reconcile_rows(source: pl.DataFrame, valid: pl.DataFrame, quarantined_keys: pl.DataFrame,
+                   table: str) -> Reconciliation:
+    """``reconcile`` for the rows of ``table``: parsed rows vs clean rows + quarantined keys, by key.
+
+    Rows are compared by 64-bit fingerprints of their key columns, which costs a fifth of comparing readable
+    keys (a quarter of runner odds, 630k rows: 0.25 s instead of 1.3 s). A row lost or invented goes unnoticed
+    only if its fingerprint equals another row's: about n² / 2⁶⁵, 2·10⁻⁷ for a year of odds. When the sets
+    differ, the ids reported are the readable keys (``race_id=rac_1|horse_id=null``), so null keys reconcile
+    too.
+    """
+    key = TABLES[table].key
+    frames = (source, valid, quarantined_keys)
+    outcome = reconcile(*(frame.select(_fingerprint(frame, key)).to_series() for frame in frames))
+    if outcome.balanced:
+        return outcome
+    readable = pl.concat(
+        [frame.select(_fingerprint(frame, key), _row_key(frame, key)) for frame in frames]
+    ).unique("fingerprint")
+
+    def named(fingerprints: pl.Series) -> pl.Series:
+        return fingerprints.to_frame("fingerprint").join(readable, on="fingerprint", how="left")["row_key"].sort()
+
+    return Reconciliation(outcome.raw, outcome.clean, outcome.quarantined, named(outcome.missing),
+                          named(outcome.unexpected), named(outcome.in_both))

@@ -16,7 +16,7 @@ from darkhorses_assets.validation import (
     SCHEMA_RULE,
     hard_failures,
     reconcile,
-    row_ids,
+    reconcile_rows,
     validate,
 )
 
@@ -194,11 +194,14 @@ def test_runners_in_raw_reconcile_with_clean_and_quarantined_by_row_id():
     raw = runners({"horse_id": "hrs_1"}, {"horse_id": None}, {"horse_id": "hrs_3", "age": 9},
                   {"horse_id": "hrs_3", "age": 10})
     validation = validate(raw, "runners")
-    outcome = reconcile(row_ids(raw, "runners"), row_ids(validation.valid, "runners"),
-                        validation.quarantined["row_key"])
+    outcome = reconcile_rows(raw, validation.valid, validation.quarantined_keys, "runners")
     assert outcome.balanced
     assert (outcome.raw, outcome.clean, outcome.quarantined) == (3, 1, 2)
 
-    lost = reconcile(row_ids(raw, "runners"), row_ids(validation.valid.clear(), "runners"),
-                     validation.quarantined["row_key"])
+    lost = reconcile_rows(raw, validation.valid.clear(), validation.quarantined_keys, "runners")
     assert lost.missing.to_list() == ["race_id=rac_1|horse_id=hrs_1"]
+    invented = runners({"horse_id": "hrs_9"})
+    doubled = reconcile_rows(raw, pl.concat([validation.valid, invented, raw.filter(pl.col("horse_id").is_null())]),
+                             validation.quarantined_keys, "runners")
+    assert doubled.unexpected.to_list() == ["race_id=rac_1|horse_id=hrs_9"]
+    assert doubled.in_both.to_list() == ["race_id=rac_1|horse_id=null"]
