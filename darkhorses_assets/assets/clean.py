@@ -22,8 +22,8 @@ from darkhorses_assets.partitions import race_days
 
 CLEAN_PREFIX = "clean"
 DAYS_PER_RUN = 92
-"""A clean backfill parses a quarter per run: one year of racecard JSON is ≈ 600 MB (≈ 5 GB peak to parse),
-so a 10-year range in one run would not fit in memory; a year cut into quarters peaked at 2.2 GB
+"""A clean backfill parses a quarter per run: one year of racecard JSON is ≈ 600 MB (4.7 GB peak to parse in
+one run), so a 10-year range in one run would not fit in memory; a year cut into quarters peaked at 2.1 GB
 (bench/clean.py --days 365)."""
 OWNERS = ["team:darkhorses"]
 RAW_COLUMNS = ["race_id", "race_date", "payload"]

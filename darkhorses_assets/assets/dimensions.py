@@ -2,7 +2,7 @@
 
 Every dimension is validated against its models in `schemas.TABLES`: the valid rows are written, the
 quarantined ones are only counted (`quarantined_rows` in the output and check metadata; no quarantine table),
-and the table's hard-rule, soft-rule and quarantine-rate checks are reported under `partition_range` "all".
+and the table's hard-rule and soft-rule (incl. quarantine rate) checks are reported under `partition_range` "all".
 """
 
 import polars as pl
