@@ -66,3 +66,22 @@ def test_a_race_without_id_or_date_is_quarantined_under_the_day_it_was_requested
     runners = quarantine.filter(pl.col("table") == "runners").height
     assert runners == len(races[0]["runners"])
     assert cleaned.tables["runners"].height + runners == raw_runner_count(cards)
+
+
+def test_runners_that_are_not_a_list_are_quarantined_not_lost():
+    races = sample("racecards_pro_2025-10-13_gb_first2.json", "racecards")
+    races[0]["runners"] = "unavailable"
+    single = races[1]["runners"][0]
+    races[1]["runners"] = single
+    single["odds"] = ""
+    cards = raw_rows(races)
+    cleaned = clean_race_days(cards, cards.clear())
+
+    runners = cleaned.quarantine.filter(pl.col("table") == "runners")
+    assert runners["raw_json"].to_list() == ['"unavailable"']
+    assert "horse_id:not_null" in runners["reasons"][0]
+    assert cleaned.tables["runners"]["horse_id"].to_list() == [single["horse_id"]]
+    assert cleaned.reconciliations["runners"].balanced
+    assert cleaned.reconciliations["runners"].raw == 2
+    assert cleaned.tables["runner_odds"].is_empty() and cleaned.quarantine.filter(
+        pl.col("table") == "runner_odds").is_empty(), "odds given as the API's empty string are no odds"

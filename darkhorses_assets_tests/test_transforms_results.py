@@ -227,7 +227,8 @@ def test_a_malformed_payload_does_not_sink_the_batch(races_1007):
         None,
     ]
     assert frames.races["raw_json"][1] == "{not json"
-    assert frames.results.height == len(races_1007[0]["runners"]) + len(races_1007[1]["runners"])
+    assert frames.results.height == len(races_1007[0]["runners"]) + len(races_1007[1]["runners"]) + 1
+    assert frames.results["raw_json"][-1] == "5", "a `runners` that is not a list is one (unreadable) row"
 
 
 def test_wrongly_typed_values_become_null_or_text(races_1007):

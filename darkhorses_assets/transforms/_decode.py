@@ -54,7 +54,12 @@ def _as_dict(value: object) -> dict:
 
 
 def _as_list(value: object) -> list:
-    return value if isinstance(value, list) else []
+    """A JSON list as is; null or "" (the API's "missing") as no items; anything else (an object, a string) as
+    one item, so a malformed `runners` or `odds` value still gives a row, which validation quarantines with its
+    raw JSON."""
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _text_frame(items: list[dict], keys: Sequence[str]) -> pl.DataFrame:
@@ -67,7 +72,7 @@ def _dumps(value: object) -> str:
 
 
 def decode_dicts(races: Sequence[object], shape: PayloadShape, include_raw: bool = False) -> DecodedRaces:
-    """Flatten parsed race dicts; non-dict races/runners/odds become rows of nulls."""
+    """Flatten parsed race dicts; non-dict races/runners/odds become rows of nulls (never no row)."""
     race_items = [_as_dict(race) for race in races]
     runner_lists = [_as_list(race.get("runners")) for race in race_items]
     race_frame = _text_frame(race_items, shape.race_keys).with_columns(
