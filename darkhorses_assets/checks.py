@@ -117,7 +117,7 @@ def _prefixed(validations: list[Validation], table: str, name: str) -> str:
 def _hard_result(
     validations: list[Validation], table: str, partition_range: str, key: AssetKey
 ) -> AssetCheckResult:
-    rechecked = sum(hard_failures(v.valid, v.table)["index"].n_unique() for v in validations)
+    rechecked = sum(_valid_rows_failing(v) for v in validations)
     structural = [error for v in validations for error in v.structural_errors]
     metadata = {
         **_common(validations, partition_range),
@@ -133,6 +133,14 @@ def _hard_result(
         severity=AssetCheckSeverity.ERROR,
         metadata=metadata,
     )
+
+
+def _valid_rows_failing(validation: Validation) -> int:
+    """Valid rows that fail the hard model when validated again. Only a split can change the verdict: with
+    nothing quarantined the valid frame is the frame pandera just passed, so it is not validated twice."""
+    if validation.quarantined.is_empty() and not validation.structural_errors:
+        return 0
+    return hard_failures(validation.valid, validation.table)["index"].n_unique()
 
 
 def _soft_result(
