@@ -149,7 +149,7 @@ def _soft_result(
     rates = {validation.table: validation.quarantine_rate for validation in validations}
     rate_rules = [
         RuleOutcome(_prefixed(validations, v.table, QUARANTINE_RATE_RULE), hard=False,
-                    failing_rows=v.quarantined.height if v.quarantine_rate > limit else 0)
+                    failing_rows=v.quarantined.height if rates[v.table] > limit else 0)
         for v in validations
     ]
     rules = _rules(validations, hard=False) + rate_rules
