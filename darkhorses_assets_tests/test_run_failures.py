@@ -347,8 +347,12 @@ def test_the_hint_follows_the_kind_of_real_error(raise_error, kind, in_hint, sim
          "data_check"),
         ("RacingApiIncomplete", "GET /v1/results?...: got 40 results where total=90 implies 50; refetch the day.",
          None, "incomplete"),
-        ("ValueError", "the API answer has fewer races (3) than stored (41) for 2025-10-20: kept the stored day",
-         None, "worse_answer"),
+        ("Failure", "raw/raw_results: the API now returns fewer races than are stored for 1 race day(s) up to "
+         "today: 2025-10-20 (41 stored, 3 now). Nothing was written: the stored races are kept.", "STEP_FAILURE",
+         "worse_answer"),
+        ("Failure", "raw/raw_results: 2 of 9 API page(s) could not be read (2025-10-20: 2; first error: invalid "
+         "JSON: timed out). Nothing was written: the stored rows are kept, and the unreadable pages are archived",
+         "STEP_FAILURE", "worse_answer"),
         ("ReadTimeout", "HTTPSConnectionPool(host='api.theracingapi.com', port=443): Read timed out.", None,
          "transient"),
         (None, 'Execution of run for "daily" failed. Run worker exited unexpectedly.', "UNEXPECTED_TERMINATION",
@@ -406,3 +410,18 @@ def test_without_step_failure_events_the_run_failure_events_error_is_reported(in
     failure = describe_failure(run, [], event, datetime(2025, 11, 1, tzinfo=UTC))
     assert failure.step_key is None and failure.failed_steps == ()
     assert failure.error_class == "DagsterAssetCheckFailedError"
+
+
+def test_a_dagster_failure_reports_its_description(instance):
+    description = ("raw/raw_results: the API now returns fewer races than are stored for 1 race day(s) up to today: "
+                   "2025-10-20 (41 stored, 3 now). Nothing was written: the stored races are kept.")
+
+    @dg.asset
+    def guarded() -> None:
+        raise dg.Failure(description=description, allow_retries=False)
+
+    run, event = fail(instance, [guarded])
+    steps = list(instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE))
+    failure = describe_failure(run, [record.dagster_event for record in steps], event, datetime.now(UTC))
+    assert (failure.error_class, failure.error, failure.kind) == ("Failure", description, "worse_answer")
+    assert "stored partition was kept" in failure.hint

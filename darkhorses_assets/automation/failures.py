@@ -55,8 +55,9 @@ _HINTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
      "and why; downstream assets were not run"),
     ("worse_answer",
      re.compile(r"worse than|fewer races|unreadable page", re.IGNORECASE),
-     "the API answer was worse than the stored data (fewer races or unreadable pages), so it was not stored: "
-     "re-run the partition later; if the API's answer stays that way, look at the day in the API first"),
+     "the API's answer was worse than the stored data (fewer races, or unreadable pages), so nothing was "
+     "written and the stored partition was kept: re-run later; the error says how to accept it if the API is "
+     "right"),
     ("incomplete",
      re.compile(r"RacingApiIncomplete|total changed from|implies \d+|skip may not exceed", re.IGNORECASE),
      "the API returned an incomplete day (fewer rows than its own total): re-run the partition later"),
