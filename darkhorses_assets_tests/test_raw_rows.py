@@ -5,7 +5,13 @@ from pathlib import Path
 
 import polars as pl
 
-from darkhorses_assets.transforms.raw_rows import course_rows, race_rows, races_per_day
+from darkhorses_assets.transforms.raw_rows import (
+    UNREADABLE_PAGE_SCHEMA,
+    course_rows,
+    race_rows,
+    races_per_day,
+    unreadable_pages,
+)
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 FETCHED = datetime(2025, 10, 8, 6, 0, tzinfo=UTC)
@@ -44,7 +50,7 @@ def test_unparseable_page_is_kept_with_its_text_and_error():
     kept = rows.filter(pl.col("parse_error").is_not_null()).row(0, named=True)
     assert kept["raw_text"] == bad.text and kept["race_id"] is None and kept["payload"] is None
     summary = races_per_day(rows).row(0, named=True)
-    assert summary == {"race_date": date(2025, 10, 7), "races": 1, "unreadable_pages": 1}
+    assert summary == {"race_date": date(2025, 10, 7), "races": 1}
 
 
 def test_a_page_of_the_wrong_shape_is_kept_not_dropped():
@@ -65,3 +71,23 @@ def test_course_rows_keep_each_course():
     rows = course_rows(FakePage(body))
     assert rows["course_id"].to_list() == ["crs_1"]
     assert json.loads(rows["payload"][0])["course"] == "Ascot"
+
+
+def test_only_unreadable_pages_go_to_the_archive_with_their_asset_day_and_run():
+    good = FakePage({"results": [{"race_id": "rac_1"}], "total": 2})
+    bad = FakePage(None, text='{"results": [{"race_id": "rac_2", "cour', error="Unterminated string")
+    rows = race_rows([good, bad], date(2025, 10, 7), "results")
+    archived = unreadable_pages(rows, "raw/raw_results", "run-1")
+    assert archived.schema == UNREADABLE_PAGE_SCHEMA
+    assert archived.rows(named=True) == [{
+        "asset": "raw/raw_results", "race_date": date(2025, 10, 7), "request": rows["request"][1],
+        "fetched_at": FETCHED, "raw_text": bad.text, "parse_error": "Unterminated string", "run_id": "run-1",
+    }]
+    assert unreadable_pages(rows.head(1), "raw/raw_results", "run-1").is_empty()
+
+
+def test_an_unreadable_course_list_is_archived_without_a_race_day():
+    rows = course_rows(FakePage(None, text="<html>502</html>", error="invalid JSON"))
+    archived = unreadable_pages(rows, "raw/raw_courses", "run-2")
+    assert archived.schema == UNREADABLE_PAGE_SCHEMA
+    assert archived.select("race_date", "raw_text", "run_id").rows() == [(None, "<html>502</html>", "run-2")]

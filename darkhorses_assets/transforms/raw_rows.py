@@ -1,7 +1,8 @@
 """API pages → raw rows: one row per race (or course), the JSON kept verbatim.
 
 A page whose body could not be parsed becomes one row holding its raw text and the error, so nothing the
-API sent is ever lost; the raw asset checks then fail on it.
+API sent is ever lost. The race-day and course assets then fail without writing, and archive such rows through
+`unreadable_pages` (the horse profiles store them in place: they only ever add rows).
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ RAW_HORSE_PROFILE_SCHEMA: dict[str, pl.DataType] = {
 }
 """One row per horse asked for: the profile (`status` 200), the API not knowing the id (404, no payload), or an
 unreadable body (`raw_text` + `parse_error`)."""
+UNREADABLE_PAGE_SCHEMA: dict[str, pl.DataType] = {
+    "asset": pl.Utf8(),
+    "race_date": pl.Date(),
+    "request": pl.Utf8(),
+    "fetched_at": pl.Datetime("us", "UTC"),
+    "raw_text": pl.Utf8(),
+    "parse_error": pl.Utf8(),
+    "run_id": pl.Utf8(),
+}
+"""An API page a raw asset could not read: which asset and run asked, for which race day (null for the course
+list), the request, when, what came back and why it was unreadable."""
 JSON_COLUMNS = {"request": "json", "payload": "json"}
 """Raw JSON is stored as `json`, not `jsonb`: Postgres checks it is valid JSON and keeps the text as written (key
 order included), and reading it back is a copy instead of a re-serialisation — a quarter of racecards came out
@@ -129,14 +141,25 @@ def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+def unreadable_pages(rows: pl.DataFrame, asset: str, run_id: str) -> pl.DataFrame:
+    """The unreadable pages among race or course rows, as `UNREADABLE_PAGE_SCHEMA` rows for the archive."""
+    race_date = pl.col("race_date") if "race_date" in rows.columns else pl.lit(None, pl.Date())
+    return rows.filter(pl.col("parse_error").is_not_null()).select(
+        pl.lit(asset, pl.Utf8()).alias("asset"),
+        race_date.alias("race_date"),
+        "request",
+        "fetched_at",
+        "raw_text",
+        "parse_error",
+        pl.lit(run_id, pl.Utf8()).alias("run_id"),
+    )
+
+
 def races_per_day(frame: pl.DataFrame) -> pl.DataFrame:
-    """Races and unreadable pages per race day, for metadata and volume checks."""
+    """Distinct races per race day (days with only unreadable pages count 0), compared with what is stored."""
     return (
         frame.group_by("race_date")
-        .agg(
-            pl.col("race_id").drop_nulls().n_unique().alias("races"),
-            pl.col("parse_error").is_not_null().sum().alias("unreadable_pages"),
-        )
+        .agg(pl.col("race_id").drop_nulls().n_unique().alias("races"))
         .sort("race_date")
     )
 
