@@ -1,4 +1,16 @@
-"""Raw layer: every Racing API payload kept verbatim in Postgres (`raw` schema), one row per race."""
+"""Raw layer: every Racing API payload kept verbatim in Postgres (`raw` schema), one row per race.
+
+A write never makes a stored partition worse. A run fails without writing — the stored rows stay as they
+are — when any page of its range could not be read (the pages go to `raw.unreadable_pages` instead), or when
+the API now has fewer races for a day up to today than are stored (unless forced with `allow_fewer_races`).
+The course list follows the same rule (`allow_fewer_courses`).
+
+Neither failure is retried by the run's RetryPolicy. The client has already retried every unreadable page
+(up to `max_attempts` over `max_retry_seconds`, with backoff): a body still unreadable after that is rarely a
+blip, and a run retry would fetch the whole range — up to a month, ≈ 60 requests of the shared 2/s budget —
+twice more to most likely archive the same error. Fewer races is not a transport fault at all: asking again a
+minute later gives the same answer, and the decision belongs to a person. Both failures say what to do.
+"""
 
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -12,16 +24,26 @@ from dagster import (
     AssetKey,
     BackfillPolicy,
     Backoff,
+    Config,
+    Failure,
     Jitter,
     MetadataValue,
     Output,
     RetryPolicy,
     asset,
 )
+from pydantic import Field
 
+from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
 from darkhorses_assets.partitions import race_days, today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
-from darkhorses_assets.transforms.raw_rows import JSON_COLUMNS, course_rows, race_rows, races_per_day
+from darkhorses_assets.transforms.raw_rows import (
+    JSON_COLUMNS,
+    course_rows,
+    race_rows,
+    races_per_day,
+    unreadable_pages,
+)
 
 RACING_API_POOL = "racing_api"
 RAW_PREFIX = "raw"
@@ -32,10 +54,29 @@ DAYS_PER_RUN = 31
 """A backfill fetches up to a month per run: the limiter stays busy and a failure costs at most a month."""
 
 
+class RaceDayRefresh(Config):
+    """Run config of `raw_results` and `raw_racecards`."""
+
+    allow_fewer_races: bool = Field(
+        default=False,
+        description="Replace a stored race day up to today even when the API now returns fewer races for it "
+        "(e.g. races it has since voided). Without it such a run fails and keeps the stored races.",
+    )
+
+
+class CourseListRefresh(Config):
+    """Run config of `raw_courses`."""
+
+    allow_fewer_courses: bool = Field(
+        default=False,
+        description="Replace the stored course list even when the API now returns fewer courses. Without it "
+        "such a run fails and keeps the stored courses.",
+    )
+
+
 def _checks(asset_name: str) -> list[AssetCheckSpec]:
     key = AssetKey([RAW_PREFIX, asset_name])
     return [
-        AssetCheckSpec("pages_parsed", asset=key, description="Every API page of the partition(s) parsed as JSON."),
         AssetCheckSpec(
             "races_every_day",
             asset=key,
@@ -50,8 +91,67 @@ def _days(context: AssetExecutionContext) -> list[date]:
     return [first + timedelta(days=offset) for offset in range((end - first).days)]
 
 
+def _launchpad(context: AssetExecutionContext, flag: str) -> str:
+    return f"ops: {{{context.asset_key.to_python_identifier()}: {{config: {{{flag}: true}}}}}}"
+
+
+def _refuse_unreadable(context: AssetExecutionContext, warehouse: WarehouseResource, rows: pl.DataFrame,
+                       pages_fetched: int) -> None:
+    """Archive the unreadable pages among `rows` and fail, writing nothing; return if every page was read."""
+    pages = unreadable_pages(rows, context.asset_key.to_user_string(), context.run.run_id)
+    if pages.is_empty():
+        return
+    warehouse.archive_unreadable(pages)
+    dated = pages.drop_nulls("race_date")
+    if dated.is_empty():
+        where = "the course list"
+    else:
+        counts = dated.group_by("race_date").len().sort("race_date").iter_rows()
+        where = ", ".join(f"{day}: {n}" for day, n in counts)
+    raise Failure(
+        description=(
+            f"{context.asset_key.to_user_string()}: {pages.height} of {pages_fetched} API page(s) could not be "
+            f"read ({where}; first error: {pages['parse_error'][0]}). Nothing was written: the stored rows are "
+            f"kept, and the unreadable pages are archived in {UNREADABLE_PAGES} (run_id '{context.run.run_id}'). "
+            "The client already retried each page; re-run when the API answers with valid JSON, and if it keeps "
+            f"failing read their raw_text in {UNREADABLE_PAGES} to see what the API sends."
+        ),
+        metadata={"unreadable_pages": pages.height, "archived_in": str(UNREADABLE_PAGES),
+                  "errors": MetadataValue.json(pages["parse_error"].head(10).to_list())},
+        allow_retries=False,
+    )
+
+
+def _fewer_races(now: dict[date, int], stored: dict[date, int], days: list[date]) -> list[tuple[date, int, int]]:
+    """(day, stored races, races now) for each of `days` whose new answer has fewer races than are stored."""
+    return [(day, stored[day], now.get(day, 0)) for day in days if now.get(day, 0) < stored.get(day, 0)]
+
+
+def _refuse_fewer_races(context: AssetExecutionContext, shrunk: list[tuple[date, int, int]], forced: bool) -> None:
+    if not shrunk:
+        return
+    listed = ", ".join(f"{day} ({before} stored, {after} now)" for day, before, after in shrunk)
+    if forced:
+        context.log.warning(f"allow_fewer_races: replacing stored races with fewer for {listed}")
+        return
+    raise Failure(
+        description=(
+            f"{context.asset_key.to_user_string()}: the API now returns fewer races than are stored for "
+            f"{len(shrunk)} race day(s) up to today: {listed}. Nothing was written: the stored races are kept. "
+            "If the API is right (races voided or removed), re-run with the config allow_fewer_races: true "
+            f"(launchpad: {_launchpad(context, 'allow_fewer_races')}); otherwise re-run when the API has the "
+            "day complete again."
+        ),
+        metadata={"fewer_races": MetadataValue.json(
+            [{"race_date": day.isoformat(), "stored": before, "now": after} for day, before, after in shrunk])},
+        allow_retries=False,
+    )
+
+
 def _materialize_race_days(
     context: AssetExecutionContext,
+    config: RaceDayRefresh,
+    warehouse: WarehouseResource,
     fetch_day: Callable[[date], list],
     envelope_key: str,
 ) -> Iterator:
@@ -63,38 +163,30 @@ def _materialize_race_days(
         frames.append(race_rows(pages, day, envelope_key))
         context.log.info(f"{day}: {frames[-1].height} races from {len(pages)} page(s) [{number}/{len(days)} days]")
     rows = pl.concat(frames) if frames else race_rows([], days[0], envelope_key)
+    _refuse_unreadable(context, warehouse, rows, requests)
     per_day = races_per_day(rows)
-    unreadable = rows.filter(pl.col("parse_error").is_not_null())
-    race_days = set(per_day.filter(pl.col("races") > 0)["race_date"].to_list())
-    blank_days = [day.isoformat() for day in days if day not in race_days]
-    window = f"{days[0]} .. {days[-1]}"
+    now = dict(zip(per_day["race_date"].to_list(), per_day["races"].to_list(), strict=True))
+    stored = warehouse.stored_races_per_day(context.asset_key, days[0], days[-1])
+    past_days = [day for day in days if day <= today_in_uk()]
+    _refuse_fewer_races(context, _fewer_races(now, stored, past_days), config.allow_fewer_races)
+    blank_days = [day.isoformat() for day in days if not now.get(day)]
 
     yield Output(
         rows,
         metadata={
             "races": MetadataValue.int(rows["race_id"].drop_nulls().n_unique()),
+            "races_stored_before": MetadataValue.int(sum(stored.values())),
             "api_requests": MetadataValue.int(requests),
             "race_days": MetadataValue.int(len(days)),
             "blank_days": MetadataValue.json(blank_days),
-            "unreadable_pages": MetadataValue.int(unreadable.height),
-            "races_per_day": MetadataValue.md(_markdown(per_day)),
-        },
-    )
-    yield AssetCheckResult(
-        check_name="pages_parsed",
-        passed=unreadable.height == 0,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={
-            "partition_range": window,
-            "unreadable_pages": unreadable.height,
-            "errors": MetadataValue.json(unreadable["parse_error"].head(10).to_list()),
+            "races_per_day": MetadataValue.md(_markdown(days, now, stored)),
         },
     )
     yield AssetCheckResult(
         check_name="races_every_day",
         passed=not blank_days,
         severity=AssetCheckSeverity.WARN,
-        metadata={"partition_range": window, "blank_days": MetadataValue.json(blank_days)},
+        metadata={"partition_range": f"{days[0]} .. {days[-1]}", "blank_days": MetadataValue.json(blank_days)},
     )
 
 
@@ -112,36 +204,47 @@ RACE_DAY_API_ASSET = dict(
 """What every daily raw asset shares: layer, API pool, run retry, month-sized backfill runs, json payloads."""
 
 
-def _markdown(per_day: pl.DataFrame, limit: int = 40) -> str:
-    lines = ["| race_date | races | unreadable_pages |", "|---|---|---|"]
-    lines += [f"| {d} | {r} | {u} |" for d, r, u in per_day.head(limit).iter_rows()]
-    if per_day.height > limit:
-        lines.append(f"| … {per_day.height - limit} more days | | |")
+def _markdown(days: list[date], now: dict[date, int], stored: dict[date, int], limit: int = 40) -> str:
+    lines = ["| race_date | races | stored before |", "|---|---|---|"]
+    lines += [f"| {day} | {now.get(day, 0)} | {stored.get(day, 0)} |" for day in days[:limit]]
+    if len(days) > limit:
+        lines.append(f"| … {len(days) - limit} more days | | |")
     return "\n".join(lines)
 
 
 @asset(check_specs=_checks("raw_results"), **RACE_DAY_API_ASSET)
-def raw_results(context: AssetExecutionContext, racing_api: RacingApiResource):
+def raw_results(
+    context: AssetExecutionContext, config: RaceDayRefresh, racing_api: RacingApiResource,
+    warehouse: WarehouseResource,
+):
     """Every GB + IRE result of the race day, verbatim from `/v1/results` (one date per call, paged to `total`).
 
     Days after today cost no request: they have no results yet.
 
     One row per race: `race_id`, `race_date`, `fetched_at`, the `request` (path + params, no credentials) and the
-    race JSON as `payload` (json). A page that could not be parsed is kept as `raw_text` + `parse_error`.
+    race JSON as `payload` (json). Stored races are only ever replaced by an answer at least as complete: a page
+    that could not be read fails the run (the page goes to `raw.unreadable_pages`), and so does an answer with
+    fewer races for a day up to today than are stored — unless run with config `allow_fewer_races: true`
+    (launchpad: `ops: {raw__raw_results: {config: {allow_fewer_races: true}}}`).
     """
     def fetch_results(day: date) -> list:
         return racing_api.fetch_results_day(day) if day <= today_in_uk() else []
 
-    yield from _materialize_race_days(context, fetch_results, "results")
+    yield from _materialize_race_days(context, config, warehouse, fetch_results, "results")
 
 
 @asset(check_specs=_checks("raw_racecards"), **RACE_DAY_API_ASSET)
-def raw_racecards(context: AssetExecutionContext, racing_api: RacingApiResource):
+def raw_racecards(
+    context: AssetExecutionContext, config: RaceDayRefresh, racing_api: RacingApiResource,
+    warehouse: WarehouseResource,
+):
     """Every GB + IRE racecard of the race day (up to 7 days ahead), verbatim from `/v1/racecards/pro`.
 
-    Runners carry declarations and bookmaker `odds[]`. Same row layout as `raw_results`.
+    Runners carry declarations and bookmaker `odds[]`. Same row layout and the same never-worse rule as
+    `raw_results` (days after today may shrink freely: cards change until the off); force with
+    `ops: {raw__raw_racecards: {config: {allow_fewer_races: true}}}`.
     """
-    yield from _materialize_race_days(context, racing_api.fetch_racecards_day, "racecards")
+    yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_racecards_day, "racecards")
 
 
 @asset(
@@ -152,17 +255,36 @@ def raw_racecards(context: AssetExecutionContext, racing_api: RacingApiResource)
     pool=RACING_API_POOL,
     retry_policy=API_RETRY,
     metadata={"column_types": JSON_COLUMNS},
-    check_specs=[
-        AssetCheckSpec("pages_parsed", asset=AssetKey([RAW_PREFIX, "raw_courses"]),
-                       description="The course list parsed as JSON.")
-    ],
 )
-def raw_courses(context: AssetExecutionContext, racing_api: RacingApiResource):
-    """The GB + IRE course list from `/v1/courses`, one row per course, verbatim."""
+def raw_courses(
+    context: AssetExecutionContext, config: CourseListRefresh, racing_api: RacingApiResource,
+    warehouse: WarehouseResource,
+):
+    """The GB + IRE course list from `/v1/courses`, one row per course, verbatim.
+
+    An unreadable list fails the run (archived in `raw.unreadable_pages`), and so does a list with fewer courses
+    than are stored unless run with `ops: {raw__raw_courses: {config: {allow_fewer_courses: true}}}`; either
+    way the stored courses are kept.
+    """
     rows = course_rows(racing_api.fetch_courses())
-    unreadable = rows.filter(pl.col("parse_error").is_not_null()).height
-    yield Output(rows, metadata={"courses": MetadataValue.int(rows["course_id"].drop_nulls().n_unique())})
-    yield AssetCheckResult(check_name="pages_parsed", passed=unreadable == 0, metadata={"unreadable_pages": unreadable})
+    _refuse_unreadable(context, warehouse, rows, pages_fetched=1)
+    courses = rows["course_id"].drop_nulls().n_unique()
+    stored = warehouse.stored_distinct_count(context.asset_key, "course_id")
+    if courses < stored and config.allow_fewer_courses:
+        context.log.warning(f"allow_fewer_courses: replacing {stored} stored courses with {courses}")
+    elif courses < stored:
+        raise Failure(
+            description=(
+                f"{context.asset_key.to_user_string()}: the API now lists {courses} courses where {stored} are "
+                "stored. Nothing was written: the stored courses are kept. If the API is right, re-run with the "
+                f"config allow_fewer_courses: true (launchpad: {_launchpad(context, 'allow_fewer_courses')}); "
+                "otherwise re-run when the API lists them all again."
+            ),
+            metadata={"courses_stored": stored, "courses_now": courses},
+            allow_retries=False,
+        )
+    yield Output(rows, metadata={"courses": MetadataValue.int(courses),
+                                 "courses_stored_before": MetadataValue.int(stored)})
 
 
 raw_assets = [raw_results, raw_racecards, raw_courses]
