@@ -275,10 +275,10 @@ def raw_courses(
     elif courses < stored:
         raise Failure(
             description=(
-                f"{context.asset_key.to_user_string()}: the API now lists {courses} courses where {stored} are "
-                "stored. Nothing was written: the stored courses are kept. If the API is right, re-run with the "
-                f"config allow_fewer_courses: true (launchpad: {_launchpad(context, 'allow_fewer_courses')}); "
-                "otherwise re-run when the API lists them all again."
+                f"{context.asset_key.to_user_string()}: the course list is worse than the stored one: the API now "
+                f"lists {courses} courses where {stored} are stored. Nothing was written: the stored courses are "
+                "kept. If the API is right, re-run with the config allow_fewer_courses: true (launchpad: "
+                f"{_launchpad(context, 'allow_fewer_courses')}); otherwise re-run when the API lists them all again."
             ),
             metadata={"courses_stored": stored, "courses_now": courses},
             allow_retries=False,
