@@ -33,6 +33,8 @@ MARKET_TEMPER = 0.8
 """Below 1 the market underrates strong runners and overrates outsiders: the favourite-longshot bias."""
 RACES_PER_MEETING = 7
 MAX_RACES_PER_MEETING = 10
+LAST_OFF = time(21, 0)
+"""No race goes off later (a late evening meeting starts earlier instead), so a day's results are out by ~21:45."""
 WINTER = (11, 12, 1, 2, 3)
 FLAT_CLASS_CEILINGS = ((7, 50), (6, 60), (5, 70), (4, 80), (3, 90), (2, 105))
 JUMP_CLASS_CEILINGS = ((5, 100), (4, 115), (3, 130), (2, 145))
@@ -197,6 +199,9 @@ def _meeting(
     abandoned = unit(world.seed, day.toordinal(), int(course.id[4:])) < abandon_rate
     gap = 30 + 5 * rng.randrange(2)
     start = uk_offset_datetime(day, _first_off(course, day, kind, rng))
+    overrun = start + timedelta(minutes=gap * (len(chunks) - 1)) - uk_offset_datetime(day, LAST_OFF)
+    if overrun > timedelta(0):
+        start -= overrun
     pool_key = (course.region_code.upper(), "F" if kind in ("flat", "aw") else "J")
     jockey_pool = world.jockey_pools[pool_key]
     meeting_jockeys = rng.sample(jockey_pool, min(len(jockey_pool), 34))
@@ -205,6 +210,8 @@ def _meeting(
     for n, chunk in enumerate(chunks):
         off_dt = start + timedelta(minutes=gap * n)
         races.append(_race(world, day, course, kind, chunk, going, off_dt, abandoned, meeting_jockeys, rng))
+    for race in races:
+        race.meeting_off_dt = start
     return races
 
 

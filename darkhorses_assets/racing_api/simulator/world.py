@@ -341,6 +341,8 @@ class Race:
     standard_time_s: float = 0.0
     numeric_btn: bool = True
     """False for the occasional race whose margins come as words ("nk", "1¾")."""
+    meeting_off_dt: datetime | None = None
+    """Off time of the first race of this race's meeting (going changes and abandonments are per meeting)."""
 
     @property
     def region(self) -> str:
