@@ -40,12 +40,15 @@ def local_services(
     simulator_port: int | None = None,
     simulator_rate_per_s: float = 2.0,
     simulator_today=None,
+    simulator_now=None,
+    simulator_time_scale: float = 1.0,
     stop_postgres: bool = True,
     force_simulator: bool = False,
 ) -> Iterator[LocalServices]:
     """Start what is missing; on exit stop what this call started (Postgres only if it wasn't running).
 
     `force_simulator` ignores real credentials (benchmarks must never spend a real subscription's requests).
+    `simulator_today` / `simulator_now` / `simulator_time_scale` set the simulator's clock (see SimulatorConfig).
     """
     state_dir = state_dir or project_state_dir()
     services = LocalServices()
@@ -71,6 +74,7 @@ def local_services(
             from darkhorses_assets.racing_api.simulator.faults import Faults
 
             config = SimulatorConfig(rate_limit_per_s=simulator_rate_per_s, today=simulator_today,
+                                     now=simulator_now, time_scale=simulator_time_scale,
                                      faults=Faults.from_env())
             port = simulator_port if simulator_port is not None else int(os.environ.get(SIMULATOR_PORT_ENV, "0"))
             simulator = stack.enter_context(SimulatorServer(config, host="127.0.0.1", port=port))

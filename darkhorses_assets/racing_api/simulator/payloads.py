@@ -7,9 +7,10 @@ courses) and the OpenAPI component schemas.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from . import names
+from . import names, timeline
+from .clock import SimulatorClock
 from .world import (
     FRACTIONS,
     N_MARES,
@@ -126,11 +127,16 @@ def with_country(name: str, country: str) -> str:
 
 
 class Payloads:
-    """Renders a world's days as API dicts. ``today`` decides what racecards know (non-runners, odds)."""
+    """Renders a world's days as API dicts. The clock decides what racecards know (non-runners, going,
+    abandonments, prices); a plain date means the clock frozen at 00:00 of that day."""
 
-    def __init__(self, world: World, today: date):
+    def __init__(self, world: World, clock: SimulatorClock | date):
         self.world = world
-        self.today = today
+        self.clock = clock if isinstance(clock, SimulatorClock) else SimulatorClock.start_of_day(clock)
+
+    @property
+    def today(self) -> date:
+        return self.clock.today()
 
     # -- reference endpoints ---------------------------------------------------------------------------
 
@@ -208,12 +214,18 @@ class Payloads:
 
     # -- racecards -------------------------------------------------------------------------------------
 
-    def racecards(self, day: date) -> list[dict]:
-        return [self.racecard(race) for race in self.world.races_on(day)]
+    def racecards(self, day: date, at: datetime | None = None) -> list[dict]:
+        """``day``'s racecards as the API shows them at ``at`` (default: the clock's now)."""
+        at = at or self.clock.now()
+        return [self.racecard(race, at) for race in self.world.races_on(day)]
 
-    def racecard(self, race: Race) -> dict:
-        shows_non_runners = race.day <= self.today
-        declared = [r for r in race.runners if not (shows_non_runners and r.non_runner)]
+    def racecard(self, race: Race, at: datetime | None = None) -> dict:
+        at = at or self.clock.now()
+        seed = self.world.seed
+        withdrawn = {r.horse.number for r in race.runners if timeline.is_withdrawn(seed, race, r, at)}
+        declared = [r for r in race.runners if r.horse.number not in withdrawn]
+        days_ahead = (race.day - at.date()).days
+        price_stamp = timeline.price_time(race, at)
         market = sorted(race.starters, key=lambda r: (r.sp_decimal, r.number))
         names_by_horse = {r.horse.number: self.world.profile(r.horse).name for r in race.runners}
         tip = names_by_horse[market[0].horse.number] if market else ""
@@ -242,12 +254,15 @@ class Payloads:
             "rail_movements": "",
             "stalls": ("Inside" if race.off_dt.minute % 2 else "Centre") if race.type == "Flat" else "",
             "weather": "",
-            "going": race.going,
+            "going": timeline.going_at(seed, race, at),
             "surface": race.surface,
             "jumps": _jumps(race),
-            "runners": [self._racecard_runner(race, r, shows_non_runners) for r in race.runners],
+            "runners": [
+                self._racecard_runner(race, r, r.horse.number in withdrawn, days_ahead, price_stamp)
+                for r in race.runners
+            ],
             "big_race": race.big_race,
-            "is_abandoned": race.abandoned,
+            "is_abandoned": timeline.is_abandoned_at(race, at),
             "tip": tip,
             "verdict": f"{tip.upper()} is taken to come out on top." if tip else "",
             "betting_forecast": ", ".join(
@@ -256,7 +271,9 @@ class Payloads:
         }
         return card
 
-    def _racecard_runner(self, race: Race, runner: Runner, shows_non_runners: bool) -> dict:
+    def _racecard_runner(
+        self, race: Race, runner: Runner, non_runner: bool, days_ahead: int, price_stamp: datetime | None
+    ) -> dict:
         world, horse = self.world, runner.horse
         profile = world.profile(horse)
         sire, dam, damsire = self._parents(horse)
@@ -266,8 +283,6 @@ class Payloads:
         draws = [rng.random() for _ in range(12)]
         sex_code = horse.sex_code(runner.age)
         previous = world.previous_runs(horse, ordinal, 1)
-        non_runner = shows_non_runners and runner.non_runner
-        days_ahead = (race.day - self.today).days
         jockey, jockey_id = runner.jockey.name, runner.jockey.id
         if runner.jockey.claim:
             jockey += f"({runner.jockey.claim})"
@@ -342,7 +357,7 @@ class Payloads:
             "last_run": str(ordinal - previous[0]) if previous else "",
             "form": world.form(horse, ordinal),
             "trainer_rtf": str(int(100 * draws[10])) if draws[11] < 0.85 else "",
-            "odds": [] if non_runner or days_ahead > 1 else self._odds(race, runner, rng),
+            "odds": [] if non_runner or price_stamp is None else self._odds(race, runner, rng, price_stamp),
         }
 
     def _prev_trainers(self, dob: date, rng: random.Random) -> list[dict]:
@@ -365,20 +380,20 @@ class Payloads:
             }
         ]
 
-    def _odds(self, race: Race, runner: Runner, rng: random.Random) -> list[dict]:
+    def _odds(self, race: Race, runner: Runner, rng: random.Random, stamped: datetime) -> list[dict]:
+        """Bookmakers' prices stamped ``stamped`` (see ``timeline.price_time``): around the SP at the off,
+        further from it earlier in the market."""
         starters = len(race.starters)
         ew_places = (
             "" if starters < 5 else "2" if starters < 8 else "4" if race.handicap and starters >= 16 else "3"
         )
         ew_denom = "" if not ew_places else "4" if starters < 8 else "5"
-        if race.day <= self.today:
-            stamp = (race.off_dt - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
-        else:
-            stamp = f"{self.today.isoformat()} 17:00:00"
-        centre = fraction_index(runner.sp_num, runner.sp_den)
+        stamp = stamped.strftime("%Y-%m-%d %H:%M:%S")
+        shift = timeline.price_shift(self.world.seed, race, runner, stamped)
+        last = len(FRACTIONS) - 1
+        centre = max(0, min(last, fraction_index(*_market_price(race, runner)) + shift))
         count = 8 + mix(self.world.seed, 27, race.off_dt.toordinal(), race.off_dt.minute) % 20
         rows = []
-        last = len(FRACTIONS) - 1
         for bookmaker in names.BOOKMAKERS[:count]:
             fractional, decimal = PRICE_TEXTS[max(0, min(last, centre + int(rng.random() * 4) - 1))]
             rows.append(
@@ -392,7 +407,8 @@ class Payloads:
                     "history": [],
                 }
             )
-        exchange = decimal_text(round((runner.sp_decimal * 1.08) * 10) / 10)
+        num, den = FRACTIONS[centre]
+        exchange = decimal_text(round(((num / den + 1.0) * 1.08) * 10) / 10)
         rows.append(
             {
                 "bookmaker": "Betfair Exchange",
@@ -518,6 +534,14 @@ class Payloads:
             "comment": comment,
             "silk_url": silk_url(profile.silk_number),
         }
+
+
+def _market_price(race: Race, runner: Runner) -> tuple[int, int]:
+    """The runner's SP; a non-runner (priced until withdrawn) takes that of the starter closest in strength."""
+    if not runner.non_runner or not race.starters:
+        return runner.sp_num, runner.sp_den
+    twin = min(race.starters, key=lambda r: (abs(r.strength - runner.strength), r.number))
+    return twin.sp_num, twin.sp_den
 
 
 def _jumps(race: Race) -> str:

@@ -3,11 +3,14 @@
 HTTP Basic auth (401), FastAPI-style validation errors (422), a 2 req/s token bucket per credential (429 with
 ``Retry-After``), paging envelopes, fault injection and a replay mode serving recorded responses.
 
-Windows served (dates are UK race dates, relative to ``config.today``):
+The simulator has a clock (:class:`SimulatorClock`, ``app.clock``): a UK time of day that can be fixed, run
+faster than real time or moved by tests. Windows served (dates are UK race dates, relative to its today):
 
 * ``/v1/racecards/pro``: ``racecard_history_from`` (default 2015-01-01, so the platform can backfill offline;
   the real API starts at 2023-01-23) to ``today + 7``; earlier dates give an empty page, later ones 422.
-* ``/v1/results``: dates strictly before ``today``; ``end_date`` defaults to ``start_date`` and
+  Today's cards change during the day (non-runners, going, abandonments, prices; see ``timeline``).
+* ``/v1/results``: dates up to today, each race once ``now`` reaches its off plus its result delay (today's
+  ``total`` grows through the day; abandoned races never appear); ``end_date`` defaults to ``start_date`` and
   ``start_date`` to ``end_date`` (both default to yesterday). Pages list races newest first.
 
 ``GET /_simulator/stats`` (no auth) returns the request log of ``/v1`` requests so tests can count rates.
@@ -31,10 +34,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from . import timeline
+from .clock import SimulatorClock, as_uk
 from .faults import FaultInjector, Faults, corrupt, error_body
 from .payloads import Payloads
 from .replay import ReplayStore, describe_request
-from .world import UK, World
+from .world import World
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +48,15 @@ RACECARDS_MAX_LIMIT, RACECARDS_DEFAULT_LIMIT, RACECARDS_MAX_SKIP = 500, 500, 500
 RACECARD_DAYS_AHEAD = 7
 
 
-def uk_today() -> date:
-    return datetime.now(UK).date()
-
-
 @dataclass
 class SimulatorConfig:
-    """How the simulator behaves. ``today`` fixes the clock (None: today in the UK) for reproducible runs."""
+    """How the simulator behaves.
+
+    The clock: ``now`` starts it at that instant (naive = UK local) and ``time_scale`` runs it that many
+    times faster than real time (0 freezes it). ``today`` alone freezes it at 00:00 UK of that day, which is
+    what ``today`` always meant: results for every earlier day and none for today, racecards as published
+    by midnight (reproducible runs and tests). Neither: the real UK time, at ``time_scale``.
+    """
 
     seed: int = 7
     username: str = "darkhorses"
@@ -62,9 +69,28 @@ class SimulatorConfig:
     replay_dir: str | Path | None = None
     today: date | None = None
     racecard_history_from: date = date(2015, 1, 1)
+    now: datetime | None = None
+    time_scale: float = 1.0
+    result_delay_minutes: float = 15.0
+    """Minutes from a race's off to its result in ``/v1/results`` (about 10 % of races take 10–30 more)."""
 
-    def resolved_today(self) -> date:
-        return self.today or uk_today()
+    def __post_init__(self) -> None:
+        if self.time_scale < 0:
+            raise ValueError(f"time_scale must be >= 0 (0 freezes the clock), got {self.time_scale}")
+        if self.now is not None and self.today is not None and as_uk(self.now).date() != self.today:
+            raise ValueError(f"now ({self.now}) is not on today ({self.today}): give one of them")
+        if self.now is None and self.today is not None and self.time_scale != 1.0:
+            raise ValueError(
+                "today freezes the clock at midnight; to run a day at a time_scale, give now instead "
+                f"(e.g. now=datetime({self.today.year}, {self.today.month}, {self.today.day}, 0, 0))"
+            )
+
+    def make_clock(self) -> SimulatorClock:
+        if self.now is not None:
+            return SimulatorClock(self.now, self.time_scale)
+        if self.today is not None:
+            return SimulatorClock.start_of_day(self.today)
+        return SimulatorClock(None, self.time_scale)
 
 
 @lru_cache(maxsize=4)
@@ -85,6 +111,8 @@ class EncodedRace(NamedTuple):
     region: str
     course_id: str
     body: bytes
+    published_ts: float = 0.0
+    """Results only: POSIX time from which the race is listed."""
 
 
 class ApiError(Exception):
@@ -133,17 +161,49 @@ class SimulatorApp:
 
     def __init__(self, config: SimulatorConfig):
         self.config = config
-        self.today = config.resolved_today()
+        self.clock = config.make_clock()
         self.world = shared_world(config.seed)
-        self.payloads = Payloads(self.world, self.today)
-        self._encoded_racecards = lru_cache(maxsize=16)(lambda day: _encode_day(self.payloads.racecards(day)))
-        self._encoded_results = lru_cache(maxsize=128)(lambda day: _encode_day(self.payloads.results(day)))
+        self.payloads = Payloads(self.world, self.clock)
+        self._encoded_racecards = lru_cache(maxsize=64)(
+            lambda day, at: _encode_day(self.payloads.racecards(day, at))
+        )
+        self._encoded_results = lru_cache(maxsize=128)(self._encode_results)
         burst = config.rate_limit_burst or max(2.0, config.rate_limit_per_s)
         self.buckets = TokenBuckets(config.rate_limit_per_s, burst)
         self.injector = FaultInjector(config.faults)
         self.replay = ReplayStore(config.replay_dir) if config.replay_dir else None
         self._log: list[tuple[float, str, int]] = []
         self._log_lock = threading.Lock()
+
+    @property
+    def today(self) -> date:
+        return self.clock.today()
+
+    # -- race-day timing -------------------------------------------------------------------------------
+
+    def result_published_at(self, race_id: str) -> datetime | None:
+        """When the race's result appears in ``/v1/results`` (UK time); None if it never does (abandoned).
+        Raises KeyError for an id the world does not know."""
+        race = self.world.race(race_id)
+        if race is None:
+            raise KeyError(f"no race {race_id} in the simulated world")
+        return timeline.result_published_at(self.world.seed, race, self.config.result_delay_minutes)
+
+    def race_day_timeline(self, day: date) -> list[tuple[str, datetime, datetime | None]]:
+        """``(race_id, off_dt, result published_at)`` for every GB + IRE race of ``day``, by off time."""
+        delay = self.config.result_delay_minutes
+        rows = [
+            (race.race_id, race.off_dt, timeline.result_published_at(self.world.seed, race, delay))
+            for race in self.world.races_on(day)
+        ]
+        return sorted(rows, key=lambda row: (row[1], row[0]))
+
+    def _encode_results(self, day: date) -> tuple[EncodedRace, ...]:
+        """Every result of ``day`` (newest first) with its publication time; filtered per request."""
+        return tuple(
+            EncodedRace(r["region"], r["course_id"], encode(r), self.result_published_at(r["race_id"]).timestamp())
+            for r in self.payloads.results(day)
+        )
 
     # -- bookkeeping -----------------------------------------------------------------------------------
 
@@ -250,35 +310,42 @@ class SimulatorApp:
     def _racecards(self, query: list[tuple[str, str]]) -> bytes:
         limit = _int_param(query, "limit", RACECARDS_DEFAULT_LIMIT, 1, RACECARDS_MAX_LIMIT)
         skip = _int_param(query, "skip", 0, 0, RACECARDS_MAX_SKIP)
-        day = _date_param(query, "date") or self.today
-        latest = self.today + timedelta(days=RACECARD_DAYS_AHEAD)
+        now = self.clock.now()
+        day = _date_param(query, "date") or now.date()
+        latest = now.date() + timedelta(days=RACECARD_DAYS_AHEAD)
         if day > latest:
             message = f"Racecards are available up to {RACECARD_DAYS_AHEAD} days in advance (latest {latest})"
             raise invalid("date", message, "value_error", str(day))
-        races = () if day < self.config.racecard_history_from else self._encoded_racecards(day)
+        if day < self.config.racecard_history_from:
+            races = ()
+        else:
+            races = self._encoded_racecards(day, timeline.racecard_instant(day, now))
         races = _filtered(races, _values(query, "region_codes"), _values(query, "course_ids"))
         return _page("racecards", races, limit, skip, query)
 
     def _results(self, query: list[tuple[str, str]]) -> bytes:
         limit = _int_param(query, "limit", RESULTS_DEFAULT_LIMIT, 1, RESULTS_MAX_LIMIT)
         skip = _int_param(query, "skip", 0, 0, RESULTS_MAX_SKIP)
+        now = self.clock.now()
+        now_ts = now.timestamp()
         start = _date_param(query, "start_date")
         end = _date_param(query, "end_date")
-        start = start or end or self.today - timedelta(days=1)
+        start = start or end or now.date() - timedelta(days=1)
         end = end or start
         if end < start:
             raise invalid("end_date", "end_date must not be before start_date", "value_error", str(end))
         races: list[EncodedRace] = []
-        day = min(end, self.today - timedelta(days=1))
+        day = min(end, now.date())
         while day >= start:
-            races.extend(self._encoded_results(day))
+            races.extend(race for race in self._encoded_results(day) if race.published_ts <= now_ts)
             day -= timedelta(days=1)
         races = _filtered(races, _values(query, "region"), _values(query, "course"))
         return _page("results", races, limit, skip, query)
 
     def _result(self, race_id: str) -> dict:
         race = self.world.race(race_id)
-        if race is None or race.abandoned or race.day >= self.today:
+        published = None if race is None else self.result_published_at(race_id)
+        if published is None or self.clock.now() < published:
             raise ApiError(404, f"Result {race_id} not found")
         return self.payloads.result(race)
 
@@ -401,6 +468,11 @@ class SimulatorServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+
+    @property
+    def clock(self) -> SimulatorClock:
+        """The simulated clock; tests move it in-process (``set``, ``advance``) while the server answers."""
+        return self.app.clock
 
     def stats(self) -> dict:
         """``{"requests": [(t_monotonic, path, status), ...], "total": n, "by_status": {...}}`` for /v1."""
