@@ -13,6 +13,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from darkhorses_assets.io import PostgresPolarsIOManager
+from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.local.postgres import (
     DATABASE_URL_ENV,
     drop_database,
@@ -55,6 +56,7 @@ def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fres
             instance=DagsterInstance.from_config(dagster_home),
             resources={
                 "io_manager": PostgresPolarsIOManager(database_url=database_url),
+                "warehouse": WarehouseResource(database_url=database_url),
                 "racing_api": RacingApiResource(
                     base_url=env["RACING_API_BASE_URL"], username=env["RACING_API_USERNAME"],
                     password=env["RACING_API_PASSWORD"],

@@ -11,23 +11,45 @@ from darkhorses_assets.assets.dimensions import dimension_assets
 from darkhorses_assets.assets.features import feature_assets
 from darkhorses_assets.assets.horse_profiles import horse_profile_assets
 from darkhorses_assets.assets.raw import raw_assets
+from darkhorses_assets.automation.conditions import with_automation
+from darkhorses_assets.automation.failures import RUN_FAILURE_RESOURCE_KEY, run_failure_alerts
+from darkhorses_assets.automation.freshness import freshness_checks, freshness_jobs, freshness_schedules
+from darkhorses_assets.automation.schedules import schedules
+from darkhorses_assets.automation.sensors import sensors
 from darkhorses_assets.io import PostgresPolarsIOManager
+from darkhorses_assets.io.run_failures import RunFailureStore
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.local.postgres import DATABASE_URL_ENV
 from darkhorses_assets.racing_api.client import RacingApiResource
 
 REAL_API_URL = "https://api.theracingapi.com"
 
-defs = Definitions(
-    assets=[*raw_assets, *clean_assets, *dimension_assets, *horse_profile_assets, *feature_assets],
-    resources={
+def default_resources() -> dict:
+    """Resources read from the environment: the warehouse Postgres and The Racing API (or the simulator)."""
+    return {
         "io_manager": PostgresPolarsIOManager(database_url=EnvVar(DATABASE_URL_ENV)),
         "warehouse": WarehouseResource(database_url=EnvVar(DATABASE_URL_ENV)),
+        RUN_FAILURE_RESOURCE_KEY: RunFailureStore(database_url=EnvVar(DATABASE_URL_ENV)),
         "racing_api": RacingApiResource(
             base_url=os.environ.get("RACING_API_BASE_URL", REAL_API_URL),
             username=EnvVar("RACING_API_USERNAME"),
             password=EnvVar("RACING_API_PASSWORD"),
             record_dir=os.environ.get("DARKHORSES_RECORD_DIR") or None,
         ),
-    },
-)
+    }
+
+
+def build_definitions(resources: dict) -> Definitions:
+    """Everything DarkHorses defines, bound to `resources` (tests pass their own database and simulator)."""
+    return Definitions(
+        assets=with_automation([*raw_assets, *clean_assets, *dimension_assets, *horse_profile_assets,
+                                *feature_assets]),
+        asset_checks=freshness_checks,
+        jobs=freshness_jobs,
+        schedules=[*schedules, *freshness_schedules],
+        sensors=[*sensors, run_failure_alerts],
+        resources=resources,
+    )
+
+
+defs = build_definitions(default_resources())

@@ -312,6 +312,20 @@ class RacingApiResource(dg.ConfigurableResource):
         params = {"start_date": day.isoformat(), "end_date": day.isoformat(), "region": self.regions}
         return self._fetch_all_pages("/v1/results", params, "results", page_size, RESULTS_MAX_SKIP)
 
+    def results_total(self, day: date) -> int:
+        """How many GB/IRE results the API holds for ``day``: one request (``limit=1``), never retried.
+
+        For sensors that poll: a 429, 5xx, timeout or unusable body raises RacingApiUnavailable at once, so the
+        tick is skipped instead of waiting out the retry budget.
+        """
+        params = _normalise({"start_date": day.isoformat(), "end_date": day.isoformat(), "region": self.regions,
+                             "limit": 1, "skip": 0})
+        try:
+            page = self._send("/v1/results", params, 1, ("results", "total"))
+        except _Transient as exc:
+            raise RacingApiUnavailable(f"GET {describe('/v1/results', params)}: {exc}") from None
+        return int(page.body["total"])
+
     def fetch_racecards_day(self, day: date, page_size: int = RACECARDS_PAGE_LIMIT) -> list[ApiPage]:
         """Every GB/IRE pro racecard for one date, paging ``/v1/racecards/pro`` until the API's ``total``."""
         params = {"date": day.isoformat(), "region_codes": self.regions}
