@@ -63,7 +63,10 @@ def clean_key(name: str) -> AssetKey:
     },
     ins={
         "raw_racecards": AssetIn(key=AssetKey(["raw", "raw_racecards"]), metadata={"columns": RAW_COLUMNS}),
-        "raw_results": AssetIn(key=AssetKey(["raw", "raw_results"]), metadata={"columns": RAW_COLUMNS}),
+        "raw_results": AssetIn(key=AssetKey(["raw", "raw_results"]), metadata={
+            "columns": RAW_COLUMNS,
+            "schema_if_missing": {"race_id": "String", "race_date": "Date", "payload": "String"},
+        }),
     },
     check_specs=[
         spec for asset_name in VALIDATED_TABLES for spec in check_specs_for(clean_key(asset_name), asset_name)

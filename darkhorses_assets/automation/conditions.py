@@ -61,10 +61,15 @@ def follows_race_days_half_hourly() -> AutomationCondition:
     ).with_label("follows upstream, half-hourly")
 
 
-def nightly() -> AutomationCondition:
-    """Once after 22:00 UK, when nothing it reads is being written."""
+def nightly(race_day_tables: AssetSelection) -> AutomationCondition:
+    """Once after 22:00 UK, when nothing it reads is being written and its unpartitioned inputs exist.
+
+    Race-day inputs are read over every stored partition, so a day never loaded does not hold it back.
+    """
     return (
-        AutomationCondition.cron_tick_passed(NIGHTLY_CRON, RACE_TIMEZONE).since_last_handled() & _settled()
+        AutomationCondition.cron_tick_passed(NIGHTLY_CRON, RACE_TIMEZONE).since_last_handled()
+        & ~AutomationCondition.any_deps_missing().ignore(race_day_tables)
+        & _settled()
     ).with_label("nightly after racing (22:00 UK)")
 
 
@@ -72,7 +77,8 @@ RUNNER_FEATURES = AssetKey(["features", "runner_features"])
 RAW_HORSE_PROFILES = AssetKey(["raw", "raw_horse_profiles"])
 
 
-def condition_for(spec: AssetSpec, parents: Sequence[AssetKey]) -> AutomationCondition | None:
+def condition_for(spec: AssetSpec, parents: Sequence[AssetKey],
+                  race_day_tables: AssetSelection) -> AutomationCondition | None:
     """The condition of one asset. Raw assets get none: schedules and sensors fetch them, because each request
     spends the API's budget and must be planned, not triggered."""
     if spec.key.path[0] == "raw":
@@ -83,13 +89,17 @@ def condition_for(spec: AssetSpec, parents: Sequence[AssetKey]) -> AutomationCon
         return follows_race_days(optional_inputs=RAW_RESULTS)
     if RAW_HORSE_PROFILES in parents:
         return AutomationCondition.eager()
-    return nightly()
+    return nightly(race_day_tables)
 
 
 def with_automation(assets: Sequence[AssetsDefinition]) -> list[AssetsDefinition]:
     """The assets, each spec carrying its condition from `condition_for`."""
+    race_day_tables = AssetSelection.assets(
+        *[spec.key for asset in assets for spec in asset.specs if spec.partitions_def is not None]
+    )
+
     def mapped(spec: AssetSpec) -> AssetSpec:
         parents = [dep.asset_key for dep in spec.deps]
-        return spec.replace_attributes(automation_condition=condition_for(spec, parents))
+        return spec.replace_attributes(automation_condition=condition_for(spec, parents, race_day_tables))
 
     return [asset.map_asset_specs(mapped) for asset in assets]

@@ -11,6 +11,8 @@ Metadata it reads:
 - asset `upsert_key`: for an unpartitioned asset, a write replaces only the rows whose `upsert_key` value is in
   the frame (an upsert) instead of the whole table; for tables that grow by increments, like horse profiles.
 - input `columns`: load only these columns.
+- input `schema_if_missing`: `{column: polars type name}`; when the upstream table was never created, the input
+  is an empty frame of that schema instead of an error (an optional input, e.g. results of a day ahead).
 
 Why not dagster's DbIOManager: it deletes the slice before the type handler runs, outside any table lock,
 derives the schema from the last key-prefix component and builds WHERE clauses as text. Here one client
@@ -47,6 +49,7 @@ PARTITION_EXPR = "partition_expr"
 COLUMN_TYPES = "column_types"
 SCHEMA = "schema"
 COLUMNS = "columns"
+SCHEMA_IF_MISSING = "schema_if_missing"
 UPSERT_KEY = "upsert_key"
 DEFAULT_SCHEMA = "public"
 PER_WRITE = ("dagster/row_count", "replaced_rows", "dagster/column_schema", "preview")
@@ -103,9 +106,13 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
         table = table_for(key, metadata)
         partition = partition_slice(context, metadata)
         columns = (context.definition_metadata or {}).get(COLUMNS)
+        if_missing = (context.definition_metadata or {}).get(SCHEMA_IF_MISSING)
         try:
             frame = self._client(context).read_frame(table, columns, partition)
         except MissingTableError:
+            if if_missing is not None:
+                context.log.info(f"table {table} does not exist yet: reading it as empty")
+                return pl.DataFrame(schema={name: getattr(pl, dtype) for name, dtype in if_missing.items()})
             which = f" (partition(s) {partition.label})" if partition else ""
             raise MissingTableError(
                 f"table {table} does not exist: materialize the upstream asset {key.to_user_string()}{which} "
