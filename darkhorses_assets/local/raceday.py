@@ -109,6 +109,24 @@ def _contiguous(keys: Iterable[str]) -> list[tuple[str, str]]:
     return [(a.isoformat(), b.isoformat()) for a, b in ranges]
 
 
+def race_day_resources(database_url: str, simulator) -> dict:
+    """The project's resources on `database_url` and a simulator (no client-side rate limit: the simulated day
+    is measured in simulated minutes and API requests, not in seconds)."""
+    from darkhorses_assets.io import PostgresPolarsIOManager
+    from darkhorses_assets.io.run_failures import RunFailureStore
+    from darkhorses_assets.io.warehouse import WarehouseResource
+    from darkhorses_assets.racing_api.client import RacingApiResource
+
+    config = simulator.config
+    return {
+        "io_manager": PostgresPolarsIOManager(database_url=database_url),
+        "warehouse": WarehouseResource(database_url=database_url),
+        "run_failures": RunFailureStore(database_url=database_url),
+        "racing_api": RacingApiResource(base_url=simulator.url, username=config.username,
+                                        password=config.password, requests_per_second=1000),
+    }
+
+
 class RaceDayDriver:
     """Drives `defs` through one UK race day; see the module docstring."""
 
@@ -123,6 +141,7 @@ class RaceDayDriver:
         self.report = RaceDayReport(day=day)
         self.progress = progress or (lambda message: _log.info(message))
         self._run_keys: set[str] = set()
+        self._setup_requests = 0
         self._sensor_cursor: str | None = None
         self._automation_cursor = None
 
@@ -187,12 +206,18 @@ class RaceDayDriver:
         self.sim.clock.set(when)
 
     def run(self) -> RaceDayReport:
+        """The day from `start` to `end`. Before it, the course list is fetched once (the Monday schedule's job
+        on an installed platform); that request is not counted."""
         import time_machine  # deferred: only the simulated day needs to move Dagster's clock
 
         repository = self.defs.get_repository_def()
-        schedules = [s for s in repository.schedule_defs]
+        schedules = list(repository.schedule_defs)
+        courses = next(s for s in schedules if s.name == "courses_weekly")
         with time_machine.travel(self.start - timedelta(minutes=1), tick=True) as traveller:
             self._move_to(traveller, self.start - timedelta(minutes=1))
+            self._execute(self.start, RunRequest(run_key="setup:raw_courses"), "setup",
+                          repository.get_job(courses.job_name))
+            self._setup_requests = self.sim.stats()["total"]
             self._automation_cursor = evaluate_automation_conditions(
                 defs=self.defs, instance=self.instance).cursor
             previous = self.start - timedelta(minutes=1)
@@ -244,7 +269,7 @@ class RaceDayDriver:
         for race_id, _off, published in self.sim.app.race_day_timeline(self.day):
             if published is not None and published <= self.end:
                 report.published[race_id] = published
-        requests = self.sim.stats()["requests"]
+        requests = self.sim.stats()["requests"][self._setup_requests:]
         report.profile_requests = sum(1 for _, path, _ in requests if path.startswith(PROFILE_PATH))
         report.api_requests = len(requests) - report.profile_requests
         for record in self.instance.get_event_records(
