@@ -62,7 +62,7 @@ def range_request(asset: AssetKey, first: date, last: date, source: str, attempt
     """One run over the partitions first … last (inclusive): the raw assets fetch day by day in one step."""
     start, end = first.isoformat(), last.isoformat()
     return RunRequest(
-        run_key=f"{source}:{start}..{end}" + (f"#{attempt}" if attempt > 1 else ""),
+        run_key=f"{source}:{asset.path[-1]}:{start}..{end}" + (f"#{attempt}" if attempt > 1 else ""),
         asset_selection=[asset],
         asset_check_keys=OWN_CHECKS[asset],
         tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end, AUTOMATION_TAG: source},

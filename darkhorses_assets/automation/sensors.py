@@ -23,7 +23,7 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from darkhorses_assets.assets.raw import DAYS_PER_RUN, RACING_API_POOL
 from darkhorses_assets.automation.schedules import (
@@ -63,7 +63,10 @@ class WatchCursor:
             return cls(), None
         try:
             data = json.loads(text)
-            return cls(day=str(data["day"]), total=int(data["total"]), asked_at=str(data.get("asked_at", ""))), None
+            cursor = cls(day=str(data["day"]), total=int(data["total"]), asked_at=str(data.get("asked_at", "")))
+            if cursor.asked_at and datetime.fromisoformat(cursor.asked_at).tzinfo is None:
+                raise ValueError("asked_at has no UTC offset")
+            return cursor, None
         except (ValueError, TypeError, KeyError) as error:
             return cls(), f"reset an unreadable cursor ({type(error).__name__}: {text[:80]!r})"
 
@@ -158,7 +161,7 @@ def missing_ranges(days: list[date], stored: set[str], max_days: int) -> list[tu
 def raw_gap_filler(context: SensorEvaluationContext):
     instance = context.instance
     in_flight = instance.get_runs(
-        filters=RunsFilter(statuses=IN_PROGRESS_RUN_STATUSES, tags={AUTOMATION_TAG: "raw_gap_filler"}), limit=1
+        filters=RunsFilter(statuses=NOT_FINISHED_STATUSES, tags={AUTOMATION_TAG: "raw_gap_filler"}), limit=1
     )
     if in_flight:
         return SkipReason(f"waiting for run {in_flight[0].run_id} to finish")
