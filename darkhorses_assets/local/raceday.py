@@ -109,7 +109,7 @@ def _contiguous(keys: Iterable[str]) -> list[tuple[str, str]]:
     return [(a.isoformat(), b.isoformat()) for a, b in ranges]
 
 
-def race_day_resources(database_url: str, simulator) -> dict:
+def race_day_resources(database_url: str, simulator, **client_settings) -> dict:
     """The project's resources on `database_url` and a simulator (no client-side rate limit: the simulated day
     is measured in simulated minutes and API requests, not in seconds)."""
     from darkhorses_assets.io import PostgresPolarsIOManager
@@ -123,8 +123,20 @@ def race_day_resources(database_url: str, simulator) -> dict:
         "warehouse": WarehouseResource(database_url=database_url),
         "run_failures": RunFailureStore(database_url=database_url),
         "racing_api": RacingApiResource(base_url=simulator.url, username=config.username,
-                                        password=config.password, requests_per_second=1000),
+                                        password=config.password,
+                                        **{"requests_per_second": 1000, **client_settings}),
     }
+
+
+def execute_request(repository, instance: DagsterInstance, request: RunRequest, job_name: str | None = None):
+    """Run `request` in process as the daemon would: its job (default: every asset), narrowed to the request's
+    assets and checks, with its partition(s), tags and run config."""
+    job = repository.get_job(job_name) if job_name else repository.get_implicit_global_asset_job_def()
+    if request.asset_selection is not None:
+        checks = set(request.asset_check_keys) if request.asset_check_keys is not None else None
+        job = job.get_subset(asset_selection=set(request.asset_selection), asset_check_selection=checks)
+    return job.execute_in_process(instance=instance, partition_key=request.partition_key,
+                                  tags=dict(request.tags), run_config=request.run_config, raise_on_error=False)
 
 
 class RaceDayDriver:
@@ -137,7 +149,7 @@ class RaceDayDriver:
         self.start, self.end = datetime.combine(day, start, UK), datetime.combine(day, end, UK)
         self.automation_interval = timedelta(seconds=automation_interval_s)
         self.instance = DagsterInstance.ephemeral()
-        self.job = defs.get_implicit_global_asset_job_def()
+        self.repository = defs.get_repository_def()
         self.report = RaceDayReport(day=day)
         self.progress = progress or (lambda message: _log.info(message))
         self._run_keys: set[str] = set()
@@ -147,21 +159,14 @@ class RaceDayDriver:
 
     # -- running requests --------------------------------------------------------------------------------
 
-    def _execute(self, now: datetime, request: RunRequest, source: str, job=None) -> None:
+    def _execute(self, now: datetime, request: RunRequest, source: str, job_name: str | None = None) -> None:
         if request.run_key:
             if request.run_key in self._run_keys:
                 self.report.duplicate_run_keys.append(request.run_key)
                 return
             self._run_keys.add(request.run_key)
-        job = job or self.job
-        if request.asset_selection is not None:
-            job = job.get_subset(asset_selection=set(request.asset_selection),
-                                 asset_check_selection=set(request.asset_check_keys)
-                                 if request.asset_check_keys is not None else None)
         started = datetime.now(UK)
-        result = job.execute_in_process(instance=self.instance, partition_key=request.partition_key,
-                                        tags=dict(request.tags), run_config=request.run_config,
-                                        raise_on_error=False)
+        result = execute_request(self.repository, self.instance, request, job_name)
         tags = request.tags
         partitions = request.partition_key or (
             f"{tags[ASSET_PARTITION_RANGE_START_TAG]}..{tags[ASSET_PARTITION_RANGE_END_TAG]}"
@@ -210,13 +215,12 @@ class RaceDayDriver:
         on an installed platform); that request is not counted."""
         import time_machine  # deferred: only the simulated day needs to move Dagster's clock
 
-        repository = self.defs.get_repository_def()
+        repository = self.repository
         schedules = list(repository.schedule_defs)
         courses = next(s for s in schedules if s.name == "courses_weekly")
         with time_machine.travel(self.start - timedelta(minutes=1), tick=True) as traveller:
             self._move_to(traveller, self.start - timedelta(minutes=1))
-            self._execute(self.start, RunRequest(run_key="setup:raw_courses"), "setup",
-                          repository.get_job(courses.job_name))
+            self._execute(self.start, RunRequest(run_key="setup:raw_courses"), "setup", courses.job_name)
             self._setup_requests = self.sim.stats()["total"]
             self._automation_cursor = evaluate_automation_conditions(
                 defs=self.defs, instance=self.instance).cursor
@@ -230,9 +234,8 @@ class RaceDayDriver:
                         context = build_schedule_context(instance=self.instance, scheduled_execution_time=tick,
                                                          repository_def=repository)
                         data = schedule.evaluate_tick(context)
-                        job = repository.get_job(schedule.job_name)
                         for request in data.run_requests or []:
-                            self._execute(now, request, schedule.name, job)
+                            self._execute(now, request, schedule.name, schedule.job_name)
                 if now >= next_watch:
                     next_watch += timedelta(seconds=RESULTS_WATCH_INTERVAL_S)
                     self._watch(now)
@@ -246,7 +249,7 @@ class RaceDayDriver:
         return self.report
 
     def _watch(self, now: datetime) -> None:
-        resources = {"racing_api": self.defs.get_repository_def().get_top_level_resources()["racing_api"]}
+        resources = {"racing_api": self.repository.get_top_level_resources()["racing_api"]}
         with build_sensor_context(instance=self.instance, cursor=self._sensor_cursor,
                                   resources=resources) as context:
             result = results_watch(context)
