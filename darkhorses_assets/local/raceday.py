@@ -13,6 +13,7 @@ again (as the daemon does) and is reported as a duplicate.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from dagster import (
     AssetKey,
+    BetaWarning,
     DagsterEventType,
     DagsterInstance,
     Definitions,
@@ -33,7 +35,7 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._utils.schedules import cron_string_iterator
 
-from darkhorses_assets.automation.sensors import RESULTS_WATCH_INTERVAL_S, results_watch
+from darkhorses_assets.automation.sensors import AUTOMATION_INTERVAL_S, RESULTS_WATCH_INTERVAL_S, results_watch
 from darkhorses_assets.partitions import RACE_TIMEZONE
 
 UK = ZoneInfo(RACE_TIMEZONE)
@@ -143,7 +145,7 @@ class RaceDayDriver:
     """Drives `defs` through one UK race day; see the module docstring."""
 
     def __init__(self, defs: Definitions, simulator, database_url: str, day: date, *,
-                 start: time = time(5, 30), end: time = time(22, 0), automation_interval_s: int = 60,
+                 start: time = time(5, 30), end: time = time(22, 0), automation_interval_s: int = AUTOMATION_INTERVAL_S,
                  progress: Callable[[str], None] | None = None):
         self.defs, self.sim, self.database_url, self.day = defs, simulator, database_url, day
         self.start, self.end = datetime.combine(day, start, UK), datetime.combine(day, end, UK)
@@ -178,8 +180,10 @@ class RaceDayDriver:
             self.progress(f"{now:%H:%M} run FAILED: {source} {assets} {partitions}")
 
     def _automation_tick(self, now: datetime) -> None:
-        result = evaluate_automation_conditions(defs=self.defs, instance=self.instance, evaluation_time=now,
-                                                cursor=self._automation_cursor)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BetaWarning)  # Dagster's own selection inside the evaluator
+            result = evaluate_automation_conditions(defs=self.defs, instance=self.instance, evaluation_time=now,
+                                                    cursor=self._automation_cursor)
         self._automation_cursor = result.cursor
         if not result.total_requested:
             return
