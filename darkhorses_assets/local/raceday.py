@@ -130,15 +130,17 @@ def race_day_resources(database_url: str, simulator, **client_settings) -> dict:
     }
 
 
-def execute_request(repository, instance: DagsterInstance, request: RunRequest, job_name: str | None = None):
+def execute_request(repository, instance: DagsterInstance, request: RunRequest, job_name: str | None = None,
+                    log_level: str = "INFO"):
     """Run `request` in process as the daemon would: its job (default: every asset), narrowed to the request's
-    assets and checks, with its partition(s), tags and run config."""
+    assets and checks, with its partition(s), tags and run config; the console shows `log_level` and above."""
     job = repository.get_job(job_name) if job_name else repository.get_implicit_global_asset_job_def()
     if request.asset_selection is not None:
         checks = set(request.asset_check_keys) if request.asset_check_keys is not None else None
         job = job.get_subset(asset_selection=set(request.asset_selection), asset_check_selection=checks)
+    run_config = {**(request.run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}}
     return job.execute_in_process(instance=instance, partition_key=request.partition_key,
-                                  tags=dict(request.tags), run_config=request.run_config, raise_on_error=False)
+                                  tags=dict(request.tags), run_config=run_config, raise_on_error=False)
 
 
 class RaceDayDriver:
@@ -146,7 +148,7 @@ class RaceDayDriver:
 
     def __init__(self, defs: Definitions, simulator, database_url: str, day: date, *,
                  start: time = time(5, 30), end: time = time(22, 0), automation_interval_s: int = AUTOMATION_INTERVAL_S,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, log_level: str = "WARNING"):
         self.defs, self.sim, self.database_url, self.day = defs, simulator, database_url, day
         self.start, self.end = datetime.combine(day, start, UK), datetime.combine(day, end, UK)
         self.automation_interval = timedelta(seconds=automation_interval_s)
@@ -154,6 +156,7 @@ class RaceDayDriver:
         self.repository = defs.get_repository_def()
         self.report = RaceDayReport(day=day)
         self.progress = progress or (lambda message: _log.info(message))
+        self.log_level = log_level
         self._run_keys: set[str] = set()
         self._setup_requests = 0
         self._sensor_cursor: str | None = None
@@ -168,7 +171,7 @@ class RaceDayDriver:
                 return
             self._run_keys.add(request.run_key)
         started = datetime.now(UK)
-        result = execute_request(self.repository, self.instance, request, job_name)
+        result = execute_request(self.repository, self.instance, request, job_name, self.log_level)
         tags = request.tags
         partitions = request.partition_key or (
             f"{tags[ASSET_PARTITION_RANGE_START_TAG]}..{tags[ASSET_PARTITION_RANGE_END_TAG]}"
