@@ -194,24 +194,24 @@ def test_run_keys_differ_from_tick_to_tick_and_between_schedules():
 
 @pytest.mark.parametrize("schedule", [racecards_week_ahead, results_final, racecards_tomorrow_refresh,
                                       racecards_today_refresh])
-def test_race_day_runs_evaluate_their_own_checks_not_the_freshness_check(schedule, project_defs):
+def test_race_day_runs_evaluate_their_own_checks_not_the_freshness_check(schedule):
     request = tick(schedule, utc(2025, 10, 18, 18))
     asset = request.asset_selection[0]
-    every_check = {key for key in project_defs.resolve_asset_graph().asset_check_keys if key.asset_key == asset}
+    every_check = {key for key in PROJECT_DEFS.resolve_asset_graph().asset_check_keys if key.asset_key == asset}
     freshness = AssetCheckKey(asset, CHECK_NAME)
     assert freshness in every_check  # the freshness check exists on this asset …
     assert request.asset_check_keys  # … the run evaluates the asset's own checks …
     assert set(request.asset_check_keys) == every_check - {freshness}  # … but not that one
 
 
-def test_courses_and_horse_profiles_target_their_asset_with_valid_config(project_defs):
+def test_courses_and_horse_profiles_target_their_asset_with_valid_config():
     courses = tick(courses_weekly, utc(2025, 10, 20, 4))
     assert courses.tags[AUTOMATION_TAG] == "courses_weekly"
-    assert project_defs.resolve_job_def(courses_weekly.job_name).asset_layer.selected_asset_keys == {RAW_COURSES}
+    assert PROJECT_DEFS.resolve_job_def(courses_weekly.job_name).asset_layer.selected_asset_keys == {RAW_COURSES}
 
     profiles = tick(horse_profiles_nightly, utc(2025, 10, 20, 1))
     assert profiles.tags[AUTOMATION_TAG] == "horse_profiles_nightly"
-    job = project_defs.resolve_job_def(horse_profiles_nightly.job_name)
+    job = PROJECT_DEFS.resolve_job_def(horse_profiles_nightly.job_name)
     assert job.asset_layer.selected_asset_keys == {RAW_PROFILES_KEY}
     resolved = validate_run_config(job, profiles.run_config)
     assert resolved["ops"]["raw__raw_horse_profiles"]["config"]["max_requests"] == DEFAULT_MAX_REQUESTS
@@ -277,8 +277,3 @@ def test_courses_weekly_fires_on_mondays_at_05_00_uk():
 
 def test_every_schedule_runs_on_uk_time():
     assert all(s.execution_timezone == "Europe/London" for s in [*schedules, *freshness_schedules])
-
-
-@pytest.fixture(scope="module")
-def project_defs():
-    return PROJECT_DEFS
