@@ -52,9 +52,12 @@ def race_day(context: ScheduleEvaluationContext) -> date:
     return tick_time(context).date()
 
 
-def day_request(asset: AssetKey, day: date, source: str) -> RunRequest:
+def day_request(asset: AssetKey, day: date, source: str, change: str = "") -> RunRequest:
+    """One day of `asset`; the run key is the source, the change it reacts to (a tick time, a count) and the day,
+    while the tag names only the source, so runs can be filtered by it."""
     key = day.isoformat()
-    return RunRequest(run_key=f"{source}:{key}", asset_selection=[asset], asset_check_keys=OWN_CHECKS[asset],
+    run_key = ":".join(part for part in (source, change, key) if part)
+    return RunRequest(run_key=run_key, asset_selection=[asset], asset_check_keys=OWN_CHECKS[asset],
                       partition_key=key, tags={AUTOMATION_TAG: source})
 
 
@@ -94,8 +97,7 @@ def racecards_week_ahead(context: ScheduleEvaluationContext):
                 "non-runners, going changes and the latest odds. One request per tick.",
 )
 def racecards_today_refresh(context: ScheduleEvaluationContext):
-    source = f"racecards_today_refresh@{tick_time(context):%H%M}"
-    return day_request(RAW_RACECARDS, race_day(context), source)
+    return day_request(RAW_RACECARDS, race_day(context), "racecards_today_refresh", f"{tick_time(context):%H%M}")
 
 
 @schedule(

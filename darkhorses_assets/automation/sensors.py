@@ -119,7 +119,7 @@ def results_watch(context: SensorEvaluationContext, racing_api: RacingApiResourc
     if total <= seen:
         return SensorResult(skip_reason=f"{today}: still {total} results", cursor=asked.dump())
     context.log.info(f"results_watch: {today} has {total} results (was {seen}); fetching raw_results")
-    request = day_request(RAW_RESULTS, today, f"results_watch:{total}")
+    request = day_request(RAW_RESULTS, today, "results_watch", f"{total}")
     return SensorResult(run_requests=[request], cursor=asked.dump())
 
 
@@ -186,7 +186,9 @@ def raw_gap_filler(context: SensorEvaluationContext):
     if given_up:
         context.log.warning(f"raw_gap_filler: gave up after {GAP_FILLER_MAX_ATTEMPTS} attempts on {given_up[:5]}")
     if not requests:
-        return SensorResult(skip_reason="no missing raw race days", cursor=cursor.dump())
+        reason = (f"nothing to request: {len(given_up)} range(s) failed {GAP_FILLER_MAX_ATTEMPTS} times and wait "
+                  f"for a person (e.g. {given_up[0]}; see the failed runs)" if given_up else "no missing raw race days")
+        return SensorResult(skip_reason=reason, cursor=cursor.dump())
     return SensorResult(run_requests=requests, cursor=cursor.dump())
 
 
