@@ -11,9 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from darkhorses_assets import settings
 from darkhorses_assets.instance_settings import DAGSTER_EVENT_SETTINGS
-from darkhorses_assets.local.postgres import project_state_dir
 from darkhorses_assets.local.services import local_services
+from darkhorses_assets.settings import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHUTDOWN_GRACE_S = 30
@@ -28,7 +29,7 @@ def prepare_dagster_home(state_dir: Path) -> Path:
 
 
 def run_dev(host: str, port: int) -> int:
-    state_dir = project_state_dir()
+    state_dir = settings.load_settings().state_dir  # every setting checked before anything starts
     with local_services(state_dir) as services:
         for line in services.description:
             print(f"darkhorses: {line}", flush=True)
@@ -71,14 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="darkhorses", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     dev = commands.add_parser("dev", help="Postgres + simulator (unless credentials are set) + dagster dev")
-    dev.add_argument("--host", default=os.environ.get("DARKHORSES_HOST", "127.0.0.1"))
-    dev.add_argument("--port", type=int, default=int(os.environ.get("DARKHORSES_PORT", "3000")))
+    dev.add_argument("--host", default=None, help="default DARKHORSES_HOST, else 127.0.0.1")
+    dev.add_argument("--port", type=int, default=None, help="default DARKHORSES_PORT, else 3000")
     commands.add_parser("simulate", help="run the simulated Racing API (see --help of the simulator)",
                         add_help=False)
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "dev":
-        return run_dev(args.host, args.port)
+        try:
+            host = args.host if args.host is not None else settings.host()
+            port = args.port if args.port is not None else settings.port()
+            return run_dev(host, port)
+        except SettingsError as error:
+            print(f"darkhorses: {error}", file=sys.stderr, flush=True)
+            return 2
     from darkhorses_assets.racing_api.simulator.__main__ import main as simulate
 
     return simulate(rest)

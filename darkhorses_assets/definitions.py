@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster import Definitions, EnvVar
 
 from darkhorses_assets.assets.clean import clean_assets
@@ -21,20 +19,22 @@ from darkhorses_assets.io.run_failures import RunFailureStore
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.local.postgres import DATABASE_URL_ENV
 from darkhorses_assets.racing_api.client import RacingApiResource
+from darkhorses_assets.settings import load_settings
 
-REAL_API_URL = "https://api.theracingapi.com"
 
 def default_resources() -> dict:
-    """Resources read from the environment: the warehouse Postgres and The Racing API (or the simulator)."""
+    """Resources read from the environment: the warehouse Postgres and The Racing API (or the simulator).
+    Every setting is validated here, so a bad one fails loading the code location naming the variable."""
+    settings = load_settings()
     return {
         "io_manager": PostgresPolarsIOManager(database_url=EnvVar(DATABASE_URL_ENV)),
         "warehouse": WarehouseResource(database_url=EnvVar(DATABASE_URL_ENV)),
         RUN_FAILURE_RESOURCE_KEY: RunFailureStore(database_url=EnvVar(DATABASE_URL_ENV)),
         "racing_api": RacingApiResource(
-            base_url=os.environ.get("RACING_API_BASE_URL", REAL_API_URL),
+            base_url=settings.racing_api_base_url,
             username=EnvVar("RACING_API_USERNAME"),
             password=EnvVar("RACING_API_PASSWORD"),
-            record_dir=os.environ.get("DARKHORSES_RECORD_DIR") or None,
+            record_dir=str(settings.record_dir) if settings.record_dir else None,
         ),
     }
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dagster import DailyPartitionsDefinition
 
+from darkhorses_assets import settings
+
 RACE_TIMEZONE = "Europe/London"
 REGIONS = ("gb", "ire")
-START_DATE_ENV = "DARKHORSES_START_DATE"
-DEFAULT_START_DATE = "2015-01-01"
 RACECARD_DAYS_AHEAD = 7
 
 
+def today_in_uk() -> date:
+    return datetime.now(ZoneInfo(RACE_TIMEZONE)).date()
+
+
 def start_date() -> str:
-    """First race day (YYYY-MM-DD) of every partitioned asset; DARKHORSES_START_DATE overrides 2015-01-01."""
-    return os.environ.get(START_DATE_ENV, DEFAULT_START_DATE)
+    """First race day (YYYY-MM-DD) of every partitioned asset: DARKHORSES_START_DATE (default 2015-01-01).
+    A value that is not a date, or is after today, fails naming the variable and a good example."""
+    return settings.start_date(today=today_in_uk()).isoformat()
 
 
 race_days = DailyPartitionsDefinition(
@@ -28,7 +32,3 @@ race_days = DailyPartitionsDefinition(
 One definition for every daily asset keeps lineage simple; results simply have nothing to fetch for days
 that have not been raced yet.
 """
-
-
-def today_in_uk() -> date:
-    return datetime.now(ZoneInfo(RACE_TIMEZONE)).date()

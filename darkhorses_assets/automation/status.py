@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
-AUTOMATION_ENV = "DARKHORSES_AUTOMATION"
-_ON, _OFF = ("on", "1", "true", "yes", ""), ("off", "0", "false", "no")
+from darkhorses_assets import settings
+from darkhorses_assets.settings import AUTOMATION_ENV  # noqa: F401 - the variable's name, kept for callers
 
 
 def automation_enabled() -> bool:
-    """True unless DARKHORSES_AUTOMATION says off; any other value fails naming the variable."""
-    value = os.environ.get(AUTOMATION_ENV, "").strip().lower()
-    if value in _ON:
-        return True
-    if value in _OFF:
-        return False
-    raise ValueError(f"{AUTOMATION_ENV}={value!r} is not understood: use 'on' (the default) or 'off'")
+    """True unless DARKHORSES_AUTOMATION says off; any other value than on/off fails naming the variable."""
+    return settings.automation_enabled()
 
 
 def sensor_status(ships_running: bool = True) -> DefaultSensorStatus:

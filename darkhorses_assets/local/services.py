@@ -6,22 +6,24 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from darkhorses_assets import settings
 from darkhorses_assets.local.postgres import (
-    DATABASE_URL_ENV,
     project_state_dir,
     sqlalchemy_psycopg2_url,
     start_local_postgres,
 )
+from darkhorses_assets.settings import (  # noqa: F401 - the variables' names, kept for callers
+    CREDENTIAL_ENVS,
+    DAGSTER_STORAGE_URL_ENV,
+    DATABASE_URL_ENV,
+    SIMULATOR_PORT_ENV,
+)
 
-DAGSTER_STORAGE_URL_ENV = "DARKHORSES_DAGSTER_STORAGE_URL"
-CREDENTIAL_ENVS = ("RACING_API_USERNAME", "RACING_API_PASSWORD")
-SIMULATOR_PORT_ENV = "DARKHORSES_SIMULATOR_PORT"
 _log = logging.getLogger(__name__)
 
 
@@ -52,8 +54,9 @@ def local_services(
     """
     state_dir = state_dir or project_state_dir()
     services = LocalServices()
+    real_api = not force_simulator and settings.racing_api_credentials_set()
     with ExitStack() as stack:
-        database_url = os.environ.get(DATABASE_URL_ENV)
+        database_url = settings.database_url()
         if database_url:
             services.description.append("Postgres: DARKHORSES_DATABASE_URL")
         else:
@@ -67,7 +70,7 @@ def local_services(
         services.env[DATABASE_URL_ENV] = database_url
         services.env[DAGSTER_STORAGE_URL_ENV] = sqlalchemy_psycopg2_url(database_url)
 
-        if not force_simulator and all(os.environ.get(name) for name in CREDENTIAL_ENVS):
+        if real_api:
             services.description.append("Racing API: the real API (credentials from the environment)")
         else:
             from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
@@ -75,8 +78,8 @@ def local_services(
 
             config = SimulatorConfig(rate_limit_per_s=simulator_rate_per_s, today=simulator_today,
                                      now=simulator_now, time_scale=simulator_time_scale,
-                                     faults=Faults.from_env())
-            port = simulator_port if simulator_port is not None else int(os.environ.get(SIMULATOR_PORT_ENV, "0"))
+                                     faults=Faults(**settings.sim_faults()))
+            port = simulator_port if simulator_port is not None else settings.simulator_port()
             simulator = stack.enter_context(SimulatorServer(config, host="127.0.0.1", port=port))
             services.simulator = simulator
             services.env.update(
