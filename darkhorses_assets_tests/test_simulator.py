@@ -353,3 +353,21 @@ def test_record_filename_is_stable_and_order_insensitive():
     single = record_filename("/v1/results", {"region": "gb"})
     assert single == record_filename("/v1/results", {"region": ["gb"]})
     assert a != record_filename("/v1/results", {"start_date": "2025-10-08"})
+
+
+def test_a_corrupt_recording_added_while_serving_is_named_in_the_answer_and_the_rest_still_serve(tmp_path):
+    params = {"start_date": "2025-10-07", "region": ["gb", "ire"], "limit": "50", "skip": "0"}
+    body = {"results": [], "total": 0, "limit": 50, "skip": 0, "query": []}
+    write_recording(tmp_path, "/v1/results", params, 200, body)
+    with SimulatorServer(config(replay_dir=tmp_path)) as server:
+        (tmp_path / "added_later.json").write_text('{"path": "/v1/results", "par', encoding="utf-8")
+        missing = get(server, "/v1/results", {"start_date": "2025-10-08"})
+        assert missing.status_code == 404
+        assert "added_later.json is not a recording" in missing.json()["detail"]
+        assert get(server, "/v1/results", params).json() == body
+
+
+def test_a_corrupt_recording_at_start_up_fails_naming_the_file(tmp_path):
+    (tmp_path / "broken.json").write_text("not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="broken.json is not a recording"):
+        SimulatorServer(config(replay_dir=tmp_path))

@@ -115,38 +115,51 @@ class Recording:
         return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _read_recording(file: Path) -> Recording:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        return Recording(data["path"], data.get("params") or {}, int(data["status"]), data.get("body"),
+                         data.get("body_text"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{file} is not a recording ({exc}); expected path, params, status, body") from exc
+
+
 def load_recordings(directory: str | os.PathLike) -> dict[str, Recording]:
     """All recordings in ``directory`` keyed by :func:`request_key`; a non-recording raises ValueError."""
     found: dict[str, Recording] = {}
     for file in sorted(Path(directory).glob("*.json")):
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-            recording = Recording(
-                data["path"],
-                data.get("params") or {},
-                int(data["status"]),
-                data.get("body"),
-                data.get("body_text"),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(
-                f"{file} is not a recording ({exc}); expected path, params, status, body"
-            ) from exc
+        recording = _read_recording(file)
         found[request_key(recording.path, recording.params)] = recording
     return found
 
 
 class ReplayStore:
-    """The recordings of one directory, re-read when a request misses so files added later are served."""
+    """The recordings of one directory, re-read when a request misses so files added later are served.
+
+    A broken file at start-up fails at once (naming it). One added while serving is skipped and remembered in
+    ``problems``, so every other recording keeps being served and a miss can say which file was unreadable.
+    """
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
         self._recordings = load_recordings(self.directory) if self.directory.exists() else {}
+        self.problems: dict[str, str] = {}
+
+    def _reload(self) -> None:
+        recordings, problems = {}, {}
+        for file in sorted(self.directory.glob("*.json")):
+            try:
+                recording = _read_recording(file)
+            except ValueError as exc:
+                problems[file.name] = str(exc)
+                continue
+            recordings[request_key(recording.path, recording.params)] = recording
+        self._recordings, self.problems = recordings, problems
 
     def find(self, path: str, params: Params | None) -> Recording | None:
         key = request_key(path, params)
         found = self._recordings.get(key)
         if found is None and self.directory.exists():
-            self._recordings = load_recordings(self.directory)
+            self._reload()
             found = self._recordings.get(key)
         return found

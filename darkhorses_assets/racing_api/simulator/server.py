@@ -250,6 +250,9 @@ class SimulatorApp:
                 delay = self.config.faults.slow_seconds
         except ApiError as error:
             response = Response(error.status, encode({"detail": error.detail}), headers=error.headers)
+        except Exception as error:  # noqa: BLE001 - a simulator bug must answer, not drop the connection
+            log.exception("simulator failed on %s", path)
+            response = Response(500, encode({"detail": f"simulator error: {type(error).__name__}: {error}"}))
         if path.startswith("/v1"):
             self.record(path, response.status)
         return response, delay
@@ -301,8 +304,9 @@ class SimulatorApp:
             params.setdefault(key, []).append(value)
         recording = self.replay.find(path, params)
         if recording is None:
+            unreadable = "".join(f"; unreadable: {reason}" for reason in self.replay.problems.values())
             raise ApiError(
-                404, f"No recording for GET {describe_request(path, params)} in {self.replay.directory}"
+                404, f"No recording for GET {describe_request(path, params)} in {self.replay.directory}{unreadable}"
             )
         content_type = "application/json" if recording.is_json else "text/plain"
         return Response(recording.status, recording.payload(), content_type)
