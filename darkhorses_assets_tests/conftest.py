@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from darkhorses_assets.local.postgres import (
     ensure_database,
     project_state_dir,
     start_local_postgres,
+    stop_local_postgres,
     with_database,
 )
 
@@ -42,3 +45,26 @@ def postgres_url(postgres_admin_url):
     ensure_database(postgres_admin_url, name)
     yield with_database(postgres_admin_url, name)
     drop_database(postgres_admin_url, name)
+
+
+@pytest.fixture
+def scratch_dir():
+    """A folder for our own servers' data outside pytest's base temporary folder: a pytest session starting
+    meanwhile (another user of the checkout) resets that base to 0700, cutting the server's user off mid-start."""
+    folder = Path(tempfile.mkdtemp(prefix="dh-pgtest-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_server():
+    """Start servers on the given data directories; every one is stopped afterwards."""
+    started: list[Path] = []
+
+    def start(data_dir: Path):
+        started.append(data_dir)
+        return start_local_postgres(data_dir)
+
+    yield start
+    for data_dir in started:
+        stop_local_postgres(data_dir)

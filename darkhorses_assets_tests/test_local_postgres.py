@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import stat
 import subprocess
-import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +18,6 @@ from darkhorses_assets.local.postgres import (
     SOCKET_FILE,
     _bin_dir,
     sqlalchemy_psycopg2_url,
-    start_local_postgres,
     stop_local_postgres,
 )
 from darkhorses_assets.settings import SettingsError
@@ -98,29 +95,6 @@ def assert_private(folder: Path, owner: str) -> None:
 
 def server_user() -> str:
     return SERVER_USER_WHEN_ROOT if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-
-
-@pytest.fixture
-def scratch_dir():
-    """A folder for our own servers' data outside pytest's base temporary folder: a pytest session starting
-    meanwhile (another user of the checkout) resets that base to 0700, cutting the server's user off mid-start."""
-    folder = Path(tempfile.mkdtemp(prefix="dh-pgtest-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def own_server():
-    """Start servers on the given data directories; every one is stopped afterwards."""
-    started: list[Path] = []
-
-    def start(data_dir: Path):
-        started.append(data_dir)
-        return start_local_postgres(data_dir)
-
-    yield start
-    for data_dir in started:
-        stop_local_postgres(data_dir)
 
 
 @pytest.mark.parametrize("path_length", ["short", "long"])
