@@ -8,7 +8,6 @@ HTTP library's own debug lines (urllib3 logs every request's path) may show it: 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -18,16 +17,12 @@ from urllib.parse import urlsplit
 
 import requests
 
-ALERT_WEBHOOK_ENV = "DARKHORSES_ALERT_WEBHOOK_URL"
+from darkhorses_assets.settings import ALERT_WEBHOOK_ENV, alert_webhook_url  # noqa: F401 - the alert settings
+
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.util.retry")
 
 _log = logging.getLogger(__name__)
-
-
-def alert_webhook_url() -> str | None:
-    """The webhook URL from the environment, or None when alerts by webhook are off."""
-    return os.environ.get(ALERT_WEBHOOK_ENV, "").strip() or None
 
 
 class _MaskSecrets(logging.Filter):

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from dagster import DagsterEvent, DagsterInstance, DagsterRun, RunFailureSensorContext, run_failure_sensor
 
-from darkhorses_assets.automation.alerts import ALERT_WEBHOOK_ENV, alert_webhook_url, post_alert
+from darkhorses_assets.automation.alerts import post_alert
 from darkhorses_assets.automation.status import sensor_status
 from darkhorses_assets.io.run_failures import RUN_FAILURES_TABLE, RunFailure, RunFailureStore
+from darkhorses_assets.settings import ALERT_WEBHOOK_ENV, alert_webhook_url
 
 if TYPE_CHECKING:
     from dagster._utils.error import SerializableErrorInfo

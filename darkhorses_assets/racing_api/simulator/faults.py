@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-ENV_PREFIX = "DARKHORSES_SIM_FAULT_"
 STATUS_KINDS = ("429", "500", "502", "503", "5xx")
 BODY_KINDS = ("truncated", "malformed", "extra_fields", "missing_fields")
 KINDS = (*STATUS_KINDS, "slow", *BODY_KINDS)
@@ -75,14 +73,9 @@ class Faults:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Faults:
         """Read ``DARKHORSES_SIM_FAULT_{429,5XX,SLOW,SLOW_SECONDS,TRUNCATED,MALFORMED,EXTRA_FIELDS,
         MISSING_FIELDS,SEED}``; ``overrides`` (e.g. CLI flags) win when not None."""
-        environ = os.environ if environ is None else environ
-        values: dict = {}
-        for f in fields(cls):
-            if f.name == "fail_first":
-                continue
-            raw = environ.get(ENV_PREFIX + f.name.removeprefix("rate_").upper())
-            if raw not in (None, ""):
-                values[f.name] = int(raw) if f.name == "seed" else float(raw)
+        from darkhorses_assets.settings import sim_faults  # the one place environment variables are parsed
+
+        values: dict = sim_faults(environ)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
