@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -18,10 +19,12 @@ import requests
 from darkhorses_assets.racing_api import (
     RacingApiAuthError,
     RacingApiIncomplete,
+    RacingApiNotFound,
     RacingApiRequestError,
     RacingApiResource,
     RacingApiUnavailable,
 )
+from darkhorses_assets.racing_api.errors import RacingApiUnreachable
 from darkhorses_assets.racing_api.limiter import reset_shared_buckets
 from darkhorses_assets.racing_api.simulator import Faults, SimulatorConfig, SimulatorServer
 
@@ -230,6 +233,87 @@ def test_persistent_failures_raise_unavailable_within_the_budget(days, faults):
     assert f"/v1/results?start_date={days.quiet}" in message and "after 3 attempts" in message
     assert "HTTP 5" in message or "HTTP 429" in message
     assert elapsed < 5  # Retry-After is 1 s for 429/503; two waits at most
+
+
+@pytest.mark.parametrize(("error", "retryable"), [
+    (RacingApiAuthError, False), (RacingApiRequestError, False), (RacingApiNotFound, False),
+    (RacingApiIncomplete, False), (RacingApiUnreachable, False), (RacingApiUnavailable, True),
+])
+def test_each_error_says_whether_a_later_retry_can_help(error, retryable):
+    assert error("x").retryable is retryable
+
+
+def closed_port_url(userinfo: str = "") -> str:
+    """A loopback URL nobody listens on (the port is bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://{userinfo}127.0.0.1:{port}"
+
+
+@contextmanager
+def hanging_up_server():
+    """A real TCP server that accepts each connection and closes it at once: a connection dropped mid-request."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+def unreachable_client(base_url: str, **overrides) -> RacingApiResource:
+    settings = dict(base_url=base_url, username=USER, password=SECRET, requests_per_second=1000.0,
+                    retry_initial_wait_s=0.01, retry_max_wait_s=0.05, max_attempts=3, timeout_s=5.0)
+    return RacingApiResource(**{**settings, **overrides})
+
+
+def test_connection_refused_after_the_retries_names_racing_api_base_url_and_hides_userinfo():
+    base_url = closed_port_url("someone:" + SECRET + "@")
+    with pytest.raises(RacingApiUnreachable) as raised:
+        unreachable_client(base_url).fetch_courses()
+    message = str(raised.value)
+    shown = base_url.replace("someone:" + SECRET + "@", "")
+    assert message.startswith(f"Cannot reach the Racing API at {shown} (RACING_API_BASE_URL): the connection was "
+                              "refused (3 attempt(s)")
+    assert "Check RACING_API_BASE_URL" in message and "https://api.theracingapi.com" in message
+    assert SECRET not in message and raised.value.retryable is False
+
+
+def test_an_unknown_host_and_a_malformed_base_url_name_racing_api_base_url():
+    with pytest.raises(RacingApiUnreachable, match=r"nonexistent\.invalid \(RACING_API_BASE_URL\): its host name "
+                       r"does not resolve \(3 attempt"):
+        unreachable_client("http://nonexistent.invalid").fetch_courses()
+    with pytest.raises(RacingApiUnreachable, match=r"at 127\.0\.0\.1:9 \(RACING_API_BASE_URL\): it is not a usable "
+                       r"URL \(InvalidSchema\) \(1 attempt"):
+        unreachable_client("127.0.0.1:9").fetch_courses()
+
+
+def test_results_total_names_racing_api_base_url_after_its_one_attempt():
+    with pytest.raises(RacingApiUnreachable, match=r"BASE_URL\): the connection was refused \(1 attempt"):
+        unreachable_client(closed_port_url()).results_total(TODAY)
+
+
+def test_a_dropped_connection_stays_transient():
+    with hanging_up_server() as base_url:
+        with pytest.raises(RacingApiUnavailable) as raised:
+            unreachable_client(base_url).fetch_courses()
+    assert not isinstance(raised.value, RacingApiUnreachable) and raised.value.retryable
+    assert "after 3 attempts" in str(raised.value) and "Connection aborted" in str(raised.value)
 
 
 def test_retry_budget_in_seconds_stops_before_sleeping_past_it():

@@ -3,9 +3,10 @@
 Every attempt first takes a slot from the process-wide limiter for the credential (see ``limiter.py``).
 Transient failures — 429, 5xx, timeouts, connection errors and bodies that are not the expected JSON — are
 retried with exponential backoff and jitter (never sooner than ``Retry-After``), bounded by ``max_attempts``
-and ``max_retry_seconds``. Other 4xx answers raise at once. A body that still cannot be parsed after the
-retries is returned as an :class:`ApiPage` carrying the raw text and the error, so the raw layer can store it
-and fail a check instead of dropping data.
+and ``max_retry_seconds``. Other 4xx answers raise at once. A server that could not be reached at all on any
+attempt (connection refused, unknown host) raises RacingApiUnreachable naming RACING_API_BASE_URL. A body that
+still cannot be parsed after the retries is returned as an :class:`ApiPage` carrying the raw text and the error,
+so the raw layer can store it and fail a check instead of dropping data.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import dagster as dg
 import requests
@@ -34,6 +35,7 @@ from tenacity import (
     wait_exponential,
     wait_random,
 )
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from .errors import (
     RacingApiAuthError,
@@ -42,6 +44,7 @@ from .errors import (
     RacingApiNotFound,
     RacingApiRequestError,
     RacingApiUnavailable,
+    RacingApiUnreachable,
 )
 from .limiter import TokenBucket, shared_bucket
 
@@ -53,6 +56,8 @@ Params = dict[str, str | list[str]]
 T = TypeVar("T")
 R = TypeVar("R")
 
+BASE_URL_ENV = "RACING_API_BASE_URL"
+DEFAULT_BASE_URL = "https://api.theracingapi.com"
 RESULTS_PAGE_LIMIT = 50
 RESULTS_MAX_SKIP = 20000
 RACECARDS_PAGE_LIMIT = 500
@@ -93,14 +98,37 @@ class ApiPage:
 
 
 class _Transient(Exception):
-    """A failed attempt worth retrying; ``page`` is set when a 2xx body was unusable."""
+    """A failed attempt worth retrying; ``page`` is set when a 2xx body was unusable, ``unreachable`` says why
+    no connection could be made at all (refused, unknown host)."""
 
     def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None,
-                 page: ApiPage | None = None):
+                 page: ApiPage | None = None, unreachable: str | None = None):
         super().__init__(reason)
         self.status = status
         self.retry_after = retry_after
         self.page = page
+        self.unreachable = unreachable
+
+
+def _unreachable(exc: Exception) -> str | None:
+    """Why no connection could be made, for errors that never reached a server; None for timeouts and drops."""
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(exc, requests.exceptions.Timeout):
+        return None
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, NameResolutionError):
+        return "its host name does not resolve"
+    if isinstance(reason, NewConnectionError):
+        return "the connection was refused" if "refused" in str(reason).lower() else "no connection could be made"
+    return None
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL without any `user:password@` (the base URL is shown in errors; credentials go in headers)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rpartition("@")[2]
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 class _BackoffOrRetryAfter:
@@ -177,7 +205,7 @@ class RacingApiResource(dg.ConfigurableResource):
     is excluded from repr/str, logs, recordings and error messages. Safe to share between threads.
     """
 
-    base_url: str = "https://api.theracingapi.com"
+    base_url: str = Field(default=DEFAULT_BASE_URL, description=f"API root; from {BASE_URL_ENV} in the definitions.")
     username: str = Field(repr=False, description="API username; pass EnvVar('RACING_API_USERNAME').")
     password: str = Field(repr=False, description="API password; pass EnvVar('RACING_API_PASSWORD').")
     requests_per_second: float = 2.0
@@ -239,7 +267,9 @@ class RacingApiResource(dg.ConfigurableResource):
         except _TRANSIENT_EXCEPTIONS as exc:
             log.info("GET %s -> %s (attempt %d, %.2fs)", name, type(exc).__name__, attempt,
                      time.monotonic() - started)
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            raise _Transient(f"{type(exc).__name__}: {exc}", unreachable=_unreachable(exc)) from exc
+        except requests.exceptions.RequestException as exc:  # InvalidURL, MissingSchema, InvalidSchema, ...
+            raise self._unreachable_error(f"it is not a usable URL ({type(exc).__name__})", 1, 0.0) from None
         status = response.status_code
         log.info("GET %s -> %d (attempt %d, %.2fs)", name, status, attempt, time.monotonic() - started)
         fetched_at = datetime.now(UTC)
@@ -299,6 +329,8 @@ class RacingApiResource(dg.ConfigurableResource):
                             name, attempts, failure.page.error)
                 self._record(failure.page)
                 return failure.page
+            if isinstance(failure, _Transient) and failure.unreachable:
+                raise self._unreachable_error(failure.unreachable, attempts, time.monotonic() - started) from failure
             raise RacingApiUnavailable(
                 f"The Racing API did not answer GET {name} after {attempts} attempts over "
                 f"{time.monotonic() - started:.0f}s (last: {failure}). Retry later, or raise max_attempts / "
@@ -306,6 +338,13 @@ class RacingApiResource(dg.ConfigurableResource):
             ) from failure
         self._record(page)
         return page
+
+    def _unreachable_error(self, why: str, attempts: int, seconds: float) -> RacingApiUnreachable:
+        return RacingApiUnreachable(
+            f"Cannot reach the Racing API at {_without_userinfo(self.base_url)} ({BASE_URL_ENV}): {why} "
+            f"({attempts} attempt(s) over {seconds:.0f}s). Check {BASE_URL_ENV} — unset, it is {DEFAULT_BASE_URL}; "
+            "`darkhorses dev` points it at the simulator it starts — and that the server there is running."
+        )
 
     def fetch_results_day(self, day: date, page_size: int = RESULTS_PAGE_LIMIT) -> list[ApiPage]:
         """Every GB/IRE result for one race date, paging ``/v1/results`` until the API's ``total``."""
@@ -323,6 +362,8 @@ class RacingApiResource(dg.ConfigurableResource):
         try:
             page = self._send("/v1/results", params, 1, ("results", "total"))
         except _Transient as exc:
+            if exc.unreachable:
+                raise self._unreachable_error(exc.unreachable, 1, 0.0) from None
             raise RacingApiUnavailable(f"GET {describe('/v1/results', params)}: {exc}") from None
         return int(page.body["total"])
 
