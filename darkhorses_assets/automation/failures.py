@@ -19,6 +19,7 @@ from dagster import DagsterEvent, DagsterInstance, DagsterRun, RunFailureSensorC
 
 from darkhorses_assets.automation.alerts import post_alert
 from darkhorses_assets.automation.status import sensor_status
+from darkhorses_assets.io.client import database_passwords
 from darkhorses_assets.io.run_failures import RUN_FAILURES_TABLE, RunFailure, RunFailureStore
 from darkhorses_assets.settings import ALERT_WEBHOOK_ENV, alert_webhook_url
 
@@ -105,16 +106,13 @@ def redact_secrets(text: str, secrets: Iterable[str] = ()) -> str:
 
 def known_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """The secret values present in the environment: whole secret variables, the webhook URL's path and
-    query (where its token usually is), the database URL's password."""
+    query (where its token usually is), the database URL's password (however malformed the URL)."""
     environ = os.environ if environ is None else environ
     secrets = [environ.get(name, "") for name in SECRET_ENV_VARS]
     webhook = urlsplit(environ.get(ALERT_WEBHOOK_ENV, ""))
     if webhook.path not in ("", "/") or webhook.query:
         secrets.append(webhook.path + (f"?{webhook.query}" if webhook.query else ""))
-    try:
-        secrets.append(urlsplit(environ.get("DARKHORSES_DATABASE_URL", "")).password or "")
-    except ValueError:
-        pass
+    secrets.extend(database_passwords(environ.get("DARKHORSES_DATABASE_URL", "")))
     return [secret for secret in secrets if secret]
 
 

@@ -17,6 +17,9 @@ Metadata it reads:
 Why not dagster's DbIOManager: it deletes the slice before the type handler runs, outside any table lock,
 derives the schema from the last key-prefix component and builds WHERE clauses as text. Here one client
 call does lock → DDL/drift check → delete → COPY in a single transaction.
+
+A database error no retry can help (malformed DARKHORSES_DATABASE_URL, refused credentials) is raised as
+`Failure(allow_retries=False)`, so an asset's RetryPolicy does not re-run it; see `darkhorses_assets.fail_fast`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dagster import (
 from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
 from pydantic import Field
 
+from darkhorses_assets.fail_fast import fail_fast
 from darkhorses_assets.io.client import PostgresClient
 from darkhorses_assets.io.partitions import PartitionSlice, keys_slice, time_window_slice
 from darkhorses_assets.io.preview import markdown_preview
@@ -77,7 +81,9 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
         table = table_for(_asset_key(context), metadata)
         partition = partition_slice(context, metadata)
         upsert = upsert_slice(context, frame, metadata) if partition is None else None
-        result = self._client(context).write_frame(table, frame, partition or upsert, metadata.get(COLUMN_TYPES))
+        with fail_fast():
+            result = self._client(context).write_frame(table, frame, partition or upsert,
+                                                       metadata.get(COLUMN_TYPES))
         where = f" for partition(s) {partition.label}" if partition else f" for {upsert.label}" if upsert else ""
         context.log.info(
             f"wrote {result.rows} rows to {table}{where} (replacing {result.replaced_rows}) "
@@ -108,7 +114,8 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
         columns = (context.definition_metadata or {}).get(COLUMNS)
         if_missing = (context.definition_metadata or {}).get(SCHEMA_IF_MISSING)
         try:
-            frame = self._client(context).read_frame(table, columns, partition)
+            with fail_fast():
+                frame = self._client(context).read_frame(table, columns, partition)
         except MissingTableError:
             if if_missing is not None:
                 context.log.info(f"table {table} does not exist yet: reading it as empty")
