@@ -3,7 +3,9 @@
 `raw/raw_horse_profiles` grows by increments: each run asks `/v1/horses/{id}/pro` for at most
 `max_requests` horses of the `horses` dimension that have no stored answer yet (most recently seen first) and
 upserts those rows only. A horse with a stored profile, or one the API answered 404 for, is never asked
-again; an unreadable answer is retried by the next run. An API outage mid-run keeps what was fetched.
+again; an unreadable answer is retried by the next run. An API outage mid-run keeps what was fetched; an
+error no retry can help (401/403, an unreachable RACING_API_BASE_URL, a malformed DARKHORSES_DATABASE_URL)
+fails with `allow_retries=False`.
 """
 
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from pydantic import Field
 from darkhorses_assets.assets.clean import OWNERS, clean_key
 from darkhorses_assets.assets.raw import RACING_API_POOL, RAW_PREFIX
 from darkhorses_assets.checks import check_results_for, check_specs_for
+from darkhorses_assets.fail_fast import fail_fast, is_retryable
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.transforms.horses import horse_profiles_from_payloads, horses_to_profile
@@ -80,7 +83,8 @@ def raw_horse_profiles(
     Columns: `horse_id`, `fetched_at`, `request`, `status` (404: the API does not know the horse), `payload`
     (json), and `raw_text` + `parse_error` for an unreadable answer.
     """
-    stored = warehouse.read_asset(RAW_PROFILES_KEY, ["horse_id", "status", "payload"])
+    with fail_fast():
+        stored = warehouse.read_asset(RAW_PROFILES_KEY, ["horse_id", "status", "payload"])
     answered = _answered(stored)
     unprofiled = horses_to_profile(horses, answered)
     queue = unprofiled.head(config.max_requests)
@@ -114,8 +118,11 @@ def raw_horse_profiles(
     )
     if error is not None:
         raise Failure(
-            description=f"The Racing API failed after {len(pages)} of {queue.len()} profile requests: {error}. "
+            description=f"The Racing API failed after {len(pages)} of {queue.len()} profile requests: {error} "
             "The profiles fetched so far are stored; the next run continues with the rest.",
+            metadata={"error": MetadataValue.text(type(error).__name__),
+                      "retryable": MetadataValue.bool(is_retryable(error))},
+            allow_retries=is_retryable(error),
         )
 
 

@@ -10,6 +10,12 @@ Neither failure is retried by the run's RetryPolicy. The client has already retr
 blip, and a run retry would fetch the whole range — up to a month, ≈ 60 requests of the shared 2/s budget —
 twice more to most likely archive the same error. Fewer races is not a transport fault at all: asking again a
 minute later gives the same answer, and the decision belongs to a person. Both failures say what to do.
+
+Nor is any other error a retry cannot help — 401/403, 422, a paging total that changed, an unreachable
+RACING_API_BASE_URL, a malformed DARKHORSES_DATABASE_URL or refused database credentials: each fails on the
+first attempt as `Failure(allow_retries=False)` (`darkhorses_assets.fail_fast`). 429, 5xx, timeouts and
+dropped connections that outlast the client's own retries, and a database that does not answer, keep the
+RetryPolicy.
 """
 
 from collections.abc import Callable, Iterator
@@ -22,6 +28,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     BackfillPolicy,
     Backoff,
     Config,
@@ -34,6 +41,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from darkhorses_assets.fail_fast import fail_fast
 from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
 from darkhorses_assets.partitions import race_days, today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
@@ -49,7 +57,8 @@ RACING_API_POOL = "racing_api"
 RAW_PREFIX = "raw"
 OWNERS = ["team:darkhorses"]
 API_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
-"""Run-level retry on top of the client's own per-request retries (e.g. an API outage of a few minutes)."""
+"""Step retry on top of the client's own per-request retries (e.g. an API outage of a few minutes); only for
+errors a retry can help."""
 DAYS_PER_RUN = 31
 """A backfill fetches up to a month per run: the limiter stays busy and a failure costs at most a month."""
 
@@ -198,10 +207,9 @@ RACE_DAY_API_ASSET = dict(
     partitions_def=race_days,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
     pool=RACING_API_POOL,
-    retry_policy=API_RETRY,
     metadata={"partition_expr": "race_date", "column_types": JSON_COLUMNS},
 )
-"""What every daily raw asset shares: layer, API pool, run retry, month-sized backfill runs, json payloads."""
+"""What every daily raw asset shares: layer, API pool, month-sized backfill runs, json payloads."""
 
 
 def _markdown(days: list[date], now: dict[date, int], stored: dict[date, int], limit: int = 40) -> str:
@@ -212,8 +220,7 @@ def _markdown(days: list[date], now: dict[date, int], stored: dict[date, int], l
     return "\n".join(lines)
 
 
-@asset(check_specs=_checks("raw_results"), **RACE_DAY_API_ASSET)
-def raw_results(
+def _raw_results(
     context: AssetExecutionContext, config: RaceDayRefresh, racing_api: RacingApiResource,
     warehouse: WarehouseResource,
 ):
@@ -230,11 +237,11 @@ def raw_results(
     def fetch_results(day: date) -> list:
         return racing_api.fetch_results_day(day) if day <= today_in_uk() else []
 
-    yield from _materialize_race_days(context, config, warehouse, fetch_results, "results")
+    with fail_fast():
+        yield from _materialize_race_days(context, config, warehouse, fetch_results, "results")
 
 
-@asset(check_specs=_checks("raw_racecards"), **RACE_DAY_API_ASSET)
-def raw_racecards(
+def _raw_racecards(
     context: AssetExecutionContext, config: RaceDayRefresh, racing_api: RacingApiResource,
     warehouse: WarehouseResource,
 ):
@@ -244,19 +251,11 @@ def raw_racecards(
     `raw_results` (days after today may shrink freely: cards change until the off); force with
     `ops: {raw__raw_racecards: {config: {allow_fewer_races: true}}}`.
     """
-    yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_racecards_day, "racecards")
+    with fail_fast():
+        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_racecards_day, "racecards")
 
 
-@asset(
-    key_prefix=[RAW_PREFIX],
-    group_name="raw",
-    owners=OWNERS,
-    kinds={"python", "postgres"},
-    pool=RACING_API_POOL,
-    retry_policy=API_RETRY,
-    metadata={"column_types": JSON_COLUMNS},
-)
-def raw_courses(
+def _raw_courses(
     context: AssetExecutionContext, config: CourseListRefresh, racing_api: RacingApiResource,
     warehouse: WarehouseResource,
 ):
@@ -266,10 +265,11 @@ def raw_courses(
     than are stored unless run with `ops: {raw__raw_courses: {config: {allow_fewer_courses: true}}}`; either
     way the stored courses are kept.
     """
-    rows = course_rows(racing_api.fetch_courses())
-    _refuse_unreadable(context, warehouse, rows, pages_fetched=1)
-    courses = rows["course_id"].drop_nulls().n_unique()
-    stored = warehouse.stored_distinct_count(context.asset_key, "course_id")
+    with fail_fast():
+        rows = course_rows(racing_api.fetch_courses())
+        _refuse_unreadable(context, warehouse, rows, pages_fetched=1)
+        courses = rows["course_id"].drop_nulls().n_unique()
+        stored = warehouse.stored_distinct_count(context.asset_key, "course_id")
     if courses < stored and config.allow_fewer_courses:
         context.log.warning(f"allow_fewer_courses: replacing {stored} stored courses with {courses}")
     elif courses < stored:
@@ -287,4 +287,21 @@ def raw_courses(
                                  "courses_stored_before": MetadataValue.int(stored)})
 
 
-raw_assets = [raw_results, raw_racecards, raw_courses]
+def build_raw_assets(retry_policy: RetryPolicy | None = API_RETRY) -> list[AssetsDefinition]:
+    """`raw_results`, `raw_racecards` and `raw_courses`, with `retry_policy` as their step retry.
+
+    The project's are built with API_RETRY; tests build theirs with a fast policy to watch a transient failure
+    being retried without waiting half a minute.
+    """
+    race_day = {**RACE_DAY_API_ASSET, "retry_policy": retry_policy}
+    return [
+        asset(name="raw_results", check_specs=_checks("raw_results"), **race_day)(_raw_results),
+        asset(name="raw_racecards", check_specs=_checks("raw_racecards"), **race_day)(_raw_racecards),
+        asset(name="raw_courses", key_prefix=[RAW_PREFIX], group_name="raw", owners=OWNERS,
+              kinds={"python", "postgres"}, pool=RACING_API_POOL, retry_policy=retry_policy,
+              metadata={"column_types": JSON_COLUMNS})(_raw_courses),
+    ]
+
+
+raw_assets = build_raw_assets()
+raw_results, raw_racecards, raw_courses = raw_assets
