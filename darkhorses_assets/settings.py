@@ -19,8 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from darkhorses_assets.database_url import database_url_problem, redact_url
 
 DATABASE_URL_ENV = "DARKHORSES_DATABASE_URL"
 DAGSTER_STORAGE_URL_ENV = "DARKHORSES_DAGSTER_STORAGE_URL"
@@ -55,9 +57,7 @@ SIM_FAULT_FIELDS = {
 _UK = ZoneInfo("Europe/London")
 _AUTOMATION_ON, _AUTOMATION_OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
 _DATABASE_URL_EXAMPLE = "postgresql://darkhorses:secret@localhost:5432/darkhorses"
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9._:\-\[\]]+$")
-_KEY_VALUE_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'[^']*'|\S+)", re.IGNORECASE)
 _log = logging.getLogger(__name__)
 
 Environ = Mapping[str, str]
@@ -76,20 +76,6 @@ class SettingsError(ValueError):
         """`shown` is the value as it may be printed (secrets already `***`); None means the variable is unset."""
         subject = f"{variable} is not set" if shown is None else f"{variable}={shown!r}"
         return cls(f"{subject} {problem}; e.g. {variable}={example}", (variable,))
-
-
-def redact(value: str) -> str:
-    """`value` with the password of a URL — `scheme://user:***@host`, also without a scheme and with an
-    unencoded `@` in the password — and of a `password=...` pair shown as `***`."""
-    scheme, sep, rest = value.partition("://")
-    if not sep:
-        scheme, rest = "", value
-    at = rest.rfind("@")
-    if at >= 0:
-        user, colon, _ = rest[:at].partition(":")
-        if colon:
-            rest = f"{user}:***{rest[at:]}"
-    return _KEY_VALUE_PASSWORD.sub(r"\g<head>***", f"{scheme}{sep}{rest}")
 
 
 # --- one function per setting -----------------------------------------------------------------------------
@@ -202,7 +188,7 @@ def racing_api_base_url(environ: Environ | None = None) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError.bad_value(RACING_API_BASE_URL_ENV, redact(value), "is not an http(s) URL with a host",
+        raise SettingsError.bad_value(RACING_API_BASE_URL_ENV, redact_url(value), "is not an http(s) URL with a host",
                                       f"{DEFAULT_RACING_API_BASE_URL} (or http://127.0.0.1:8765 for the simulator)")
     return value
 
@@ -327,36 +313,14 @@ def check_database_url(url: str, variable: str = DATABASE_URL_ENV, *, schemes: t
         "postgresql", "postgres"), example: str = _DATABASE_URL_EXAMPLE) -> str:
     """`url` if it is a Postgres URL libpq can use, with a scheme among `schemes`; otherwise a SettingsError
     naming `variable` and showing the URL with its password as `***` (libpq's own messages would show it)."""
-    shown = redact(url)
-    scheme, sep, rest = url.partition("://")
+    shown = redact_url(url)
+    scheme, sep, _ = url.partition("://")
     if not sep or scheme.lower() not in schemes:
         wanted = " or ".join(f"{s}://" for s in schemes)
         raise SettingsError.bad_value(variable, shown, f"is not a URL starting with {wanted}", example)
-    if _BAD_PERCENT.search(url):
-        raise SettingsError.bad_value(
-            variable, shown, "has a '%' that is not followed by two hex digits: percent-encode special characters "
-            "of the user and password ('%' as %25, '@' as %40, ':' as %3A, '/' as %2F)", example)
-    parts = urlsplit(url)
-    if parts.netloc.count("@") > 1:
-        raise SettingsError.bad_value(
-            variable, shown, "has more than one '@' before the host: percent-encode '@' in the password as %40",
-            example)
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise SettingsError.bad_value(variable, shown, "has a port that is not a number from 1 to 65535",
-                                      example) from None
-    import psycopg  # deferred: only the database URLs need libpq
-    from psycopg import conninfo
-
-    try:
-        conninfo.conninfo_to_dict(f"postgresql://{rest}")
-    except psycopg.Error as error:  # libpq's message, redacted, says what it could not parse
-        message = str(error).strip()
-        for secret in {parts.password, unquote(parts.password or "")} - {None, ""}:
-            message = message.replace(secret, "***")
-        raise SettingsError.bad_value(variable, shown, f"cannot be read by libpq ({redact(message)})",
-                                      example) from None
+    problem = database_url_problem(url)
+    if problem is not None:
+        raise SettingsError.bad_value(variable, shown, f"is malformed: {problem}", example)
     return url
 
 

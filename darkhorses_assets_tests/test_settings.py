@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from darkhorses_assets import settings
+from darkhorses_assets.database_url import redact_url
 from darkhorses_assets.racing_api.simulator.faults import Faults
 from darkhorses_assets.settings import SettingsError, load_settings
 
@@ -172,7 +173,7 @@ def test_sim_fault_variables_cover_every_simulator_fault_setting():
     ("postgresql://me@/x?host=/tmp/pg", "postgresql://me@/x?host=/tmp/pg"),
 ])
 def test_redact_hides_passwords_in_urls_and_key_value_strings(text, redacted):
-    assert settings.redact(text) == redacted
+    assert redact_url(text) == redacted
 
 
 def _run(args: list[str], env_overrides: dict[str, str], cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:

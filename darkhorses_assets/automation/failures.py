@@ -19,7 +19,7 @@ from dagster import DagsterEvent, DagsterInstance, DagsterRun, RunFailureSensorC
 
 from darkhorses_assets.automation.alerts import post_alert
 from darkhorses_assets.automation.status import sensor_status
-from darkhorses_assets.io.client import database_passwords
+from darkhorses_assets.database_url import database_passwords
 from darkhorses_assets.io.run_failures import RUN_FAILURES_TABLE, RunFailure, RunFailureStore
 from darkhorses_assets.settings import ALERT_WEBHOOK_ENV, alert_webhook_url
 

@@ -8,12 +8,17 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 import polars as pl
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
+from darkhorses_assets.database_url import (
+    database_passwords,
+    database_url_problem,
+    libpq_url,
+    redact_url,
+    scrub,
+)
 from darkhorses_assets.io.copy import copy_in, copy_out
 from darkhorses_assets.io.partitions import PartitionSlice
 from darkhorses_assets.io.tables import (
@@ -63,12 +68,6 @@ class DatabaseSettingsError(DatabaseConnectionError):
     retryable = False
 
 
-DATABASE_URL_EXAMPLE = "postgresql://user:password@host:5432/dbname"
-_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://")
-_KEYWORD_START = re.compile(r"^\s*[A-Za-z_]+\s*=")
-_KEYWORD_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S*)", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)[^&#]*", re.IGNORECASE)
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _REFUSED_SETTINGS = re.compile(
     r"password authentication failed|no password supplied|authentication failed|role \S+ does not exist|"
     r"database \S+ does not exist|pg_hba\.conf|not permitted to log in|invalid port number|"
@@ -76,86 +75,6 @@ _REFUSED_SETTINGS = re.compile(
     re.IGNORECASE,
 )
 """Connection errors no retry can fix: refused credentials, a missing role or database, a bad option."""
-
-
-def redact_url(url: str) -> str:
-    """The database URL with its password replaced by `***` (`user:***@host`), however malformed it is.
-
-    Also covers URLs without a scheme, a `password=` query parameter and libpq keyword strings
-    (`host=... password=...`). A password with an unescaped `@` is hidden up to the last `@`.
-    """
-    if _KEYWORD_START.match(url):
-        return _KEYWORD_PASSWORD.sub(r"\g<head>***", url)
-    scheme = _SCHEME.match(url)
-    head = scheme.group(0) if scheme else ""
-    rest = url[len(head):]
-    userinfo, at, host = rest.rpartition("@")
-    if at and ":" in userinfo:
-        rest = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    return head + _QUERY_PASSWORD.sub(r"\g<head>***", rest)
-
-
-def libpq_url(url: str) -> str:
-    """Accept SQLAlchemy spellings too: `postgresql+psycopg://` → `postgresql://`."""
-    scheme, sep, rest = url.partition("://")
-    return f"{scheme.split('+', 1)[0]}{sep}{rest}" if sep else url
-
-
-def _userinfo_password(url: str) -> str | None:
-    """The password of a URL as a person meant it: after the user's `:`, up to the last `@` (raw)."""
-    rest = url[len(m.group(0)):] if (m := _SCHEME.match(url)) else url
-    userinfo, at, _ = rest.rpartition("@")
-    return userinfo.split(":", 1)[1] if at and ":" in userinfo else None
-
-
-def database_passwords(url: str) -> list[str]:
-    """Every string of `url` that may be its password — as libpq reads it and as a person meant it (up to the
-    last `@`), raw and percent-decoded — longest first, for scrubbing error text. Empty when it has none."""
-    candidates = {match.group(0)[len(match.group("head")):].strip("'") for match in _KEYWORD_PASSWORD.finditer(url)}
-    if not _KEYWORD_START.match(url):
-        candidates.add(_userinfo_password(url) or "")
-        candidates.update(match.group(0)[len(match.group("head")):] for match in _QUERY_PASSWORD.finditer(url))
-    try:
-        candidates.add(conninfo_to_dict(libpq_url(url)).get("password") or "")
-    except (psycopg.Error, ValueError):
-        pass
-    candidates |= {unquote(candidate) for candidate in candidates}
-    return sorted((candidate for candidate in candidates if candidate), key=len, reverse=True)
-
-
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    """`text` on one line, each of `secrets` replaced by `***`, ending with a full stop."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if text.endswith((".", "?", "!")) else f"{text}."
-
-
-def database_url_problem(url: str) -> str | None:
-    """What is wrong with a database URL before connecting (None if libpq can use it), in words that never
-    include the password — not even psycopg's own message, which echoes the fragment it could not parse."""
-    if not url.strip():
-        return f"it is empty: set it to a URL like {DATABASE_URL_EXAMPLE}"
-    keyword = bool(_KEYWORD_START.match(url))
-    scheme = _SCHEME.match(url)
-    if not keyword and scheme is None:
-        return f"it has no scheme: write it as {DATABASE_URL_EXAMPLE}"
-    if scheme is not None and scheme.group("scheme").split("+", 1)[0] not in ("postgresql", "postgres"):
-        return f"its scheme is {scheme.group('scheme')}://, not postgresql://: write it as {DATABASE_URL_EXAMPLE}"
-    if not keyword and _BAD_PERCENT.search(url):
-        return ("it has a % that is not followed by two hex digits: percent-encode special characters in the "
-                "user name and password (% as %25, @ as %40, / as %2F, : as %3A, # as %23, ? as %3F)")
-    try:
-        params = conninfo_to_dict(libpq_url(url))
-    except (psycopg.Error, ValueError) as error:
-        secrets = database_passwords(url)
-        detail = f" ({_scrub(str(error), secrets).rstrip('.')})" if not secrets else ""
-        return f"libpq cannot parse it{detail}: write it as {DATABASE_URL_EXAMPLE}"
-    meant = None if keyword else _userinfo_password(url)
-    if meant is not None and unquote(meant) != params.get("password"):
-        return ("its password seems to contain an unescaped @, /, ? or #: percent-encode them "
-                "(@ as %40, / as %2F, ? as %3F, # as %23)")
-    return None
 
 
 class PostgresClient:
@@ -189,7 +108,7 @@ class PostgresClient:
         try:
             return psycopg.connect(self._url, autocommit=True, application_name=APPLICATION_NAME)
         except (psycopg.Error, ValueError) as error:
-            reason = _scrub(str(error), database_passwords(self._url))
+            reason = scrub(str(error), database_passwords(self._url))
             if _REFUSED_SETTINGS.search(reason):
                 raise DatabaseSettingsError(
                     f"cannot connect to {where}: {reason} Fix the user, password, database name, port or option "
