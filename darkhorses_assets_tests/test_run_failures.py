@@ -321,6 +321,14 @@ def _request_error(sim, postgres_url):
     api_client(sim).get_json("/v1/results", {"limit": 1000})
 
 
+def _unreachable_error(sim, postgres_url):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    RacingApiResource(base_url=f"http://127.0.0.1:{port}", username=USER, password=PASSWORD, max_attempts=2,
+                      retry_initial_wait_s=0.01, retry_max_wait_s=0.02).fetch_courses()
+
+
 @pytest.mark.parametrize(
     ("raise_error", "kind", "in_hint"),
     [
@@ -329,9 +337,10 @@ def _request_error(sim, postgres_url):
         (_rate_limited_error, "transient", "check the API status"),
         (_database_error, "database", "check DARKHORSES_DATABASE_URL and that Postgres is running"),
         (_drift_error, "schema_drift", "no longer match its stored table"),
-        (_request_error, "other", "open the run in the Dagster UI"),
+        (_request_error, "bad_request", "re-running the same request will fail the same way"),
+        (_unreachable_error, "api_unreachable", "check RACING_API_BASE_URL"),
     ],
-    ids=["401", "5xx", "429", "postgres-down", "schema-drift", "422"],
+    ids=["401", "5xx", "429", "postgres-down", "schema-drift", "422", "api-unreachable"],
 )
 def test_the_hint_follows_the_kind_of_real_error(raise_error, kind, in_hint, simulator, postgres_url):
     with pytest.raises(Exception) as raised:

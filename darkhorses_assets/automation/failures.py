@@ -60,6 +60,14 @@ _HINTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
      "the API's answer was worse than the stored data (fewer races, or unreadable pages), so nothing was "
      "written and the stored partition was kept: re-run later; the error says how to accept it if the API is "
      "right"),
+    ("api_unreachable",
+     re.compile(r"RacingApiUnreachable|Cannot reach the Racing API|RACING_API_BASE_URL"),
+     "the Racing API could not be reached: check RACING_API_BASE_URL (unset = the real API; `make dev` points "
+     "it at the simulator) and that the server there is running, then re-run the failed partitions"),
+    ("bad_request",
+     re.compile(r"RacingApiRequestError|refused GET .* \(4\d\d\)"),
+     "the API refused the request itself (e.g. 422: a date outside the plan's window, a bad parameter): read "
+     "the error's detail; re-running the same request will fail the same way"),
     ("incomplete",
      re.compile(r"RacingApiIncomplete|total changed from|implies \d+|skip may not exceed", re.IGNORECASE),
      "the API returned an incomplete day (fewer rows than its own total): re-run the partition later"),
