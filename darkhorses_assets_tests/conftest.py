@@ -19,6 +19,7 @@ from darkhorses_assets.local.postgres import (
     stop_local_postgres,
     with_database,
 )
+from darkhorses_assets.racing_api.limiter import reset_shared_buckets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -68,3 +69,12 @@ def own_server():
     yield start
     for data_dir in started:
         stop_local_postgres(data_dir)
+
+
+@pytest.fixture(autouse=True)
+def fresh_limiters():
+    """Every test starts with no API rate-limiter state: ports get reused between tests, and a stale bucket
+    of an earlier simulator must not pace this one."""
+    reset_shared_buckets()
+    yield
+    reset_shared_buckets()

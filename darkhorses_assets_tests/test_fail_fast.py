@@ -17,7 +17,6 @@ import pytest
 from darkhorses_assets.assets.horse_profiles import raw_horse_profiles
 from darkhorses_assets.assets.raw import API_RETRY, build_raw_assets, raw_courses, raw_racecards, raw_results
 from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableRef
-from darkhorses_assets.racing_api.limiter import reset_shared_buckets
 from darkhorses_assets.racing_api.simulator import Faults
 from darkhorses_assets_tests.failure_kinds import (
     API_KINDS,
@@ -43,13 +42,6 @@ FAST_ASSETS = {assets_def.key.path[-1]: assets_def for assets_def in build_raw_a
 FIRST_ATTEMPT_SECONDS = 15
 """A generous bound for a run that fails at once (a run costs ~1 s; a step retry would wait 0-60 s more)."""
 NOT_RETRIED = "not retried within the run"
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_buckets()
-    yield
-    reset_shared_buckets()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import polars as pl
-import pytest
 from dagster import AssetSpec, materialize
 
 from darkhorses_assets.assets.clean import clean_key
@@ -20,13 +19,6 @@ TODAY = date(2025, 10, 10)
 UNKNOWN = "hrs_999999999"
 HORSES = AssetSpec(clean_key("horses"))
 RAW = AssetSpec(raw_horse_profiles.key)
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_buckets()
-    yield
-    reset_shared_buckets()
 
 
 def _simulator(faults: Faults | None = None) -> SimulatorServer:

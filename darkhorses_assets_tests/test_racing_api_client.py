@@ -25,21 +25,12 @@ from darkhorses_assets.racing_api import (
     RacingApiUnavailable,
 )
 from darkhorses_assets.racing_api.errors import RacingApiUnreachable
-from darkhorses_assets.racing_api.limiter import reset_shared_buckets
 from darkhorses_assets.racing_api.simulator import Faults, SimulatorConfig, SimulatorServer
 
 USER = "darkhorses"
 SECRET = "s3cret-Pa55-for-tests"
 SECRET_B64 = base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
 TODAY = date(2025, 11, 1)
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    """Ports get reused between tests; a stale bucket from an earlier simulator must not pace this one."""
-    reset_shared_buckets()
-    yield
-    reset_shared_buckets()
 
 
 @contextmanager

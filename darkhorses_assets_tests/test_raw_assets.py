@@ -25,13 +25,6 @@ DAY = date(2025, 10, 7)
 RESULTS = TableRef("raw", "raw_results")
 
 
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_buckets()
-    yield
-    reset_shared_buckets()
-
-
 def _simulator(today: date = TODAY, faults: Faults | None = None, **config) -> SimulatorServer:
     return SimulatorServer(
         SimulatorConfig(today=today, rate_limit_per_s=0, faults=faults or Faults(), **config), port=0

@@ -15,18 +15,10 @@ from darkhorses_assets.automation.schedules import racecards_today_refresh, resu
 from darkhorses_assets.definitions import build_definitions
 from darkhorses_assets.io import PostgresClient, TableRef
 from darkhorses_assets.local.raceday import UK, execute_request, race_day_resources
-from darkhorses_assets.racing_api.limiter import reset_shared_buckets
 from darkhorses_assets.racing_api.simulator import Faults, SimulatorConfig, SimulatorServer
 
 DAY = date(2025, 10, 18)
 FAST_RETRIES = {"max_attempts": 2, "retry_initial_wait_s": 0.01, "retry_max_wait_s": 0.05}
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_buckets()
-    yield
-    reset_shared_buckets()
 
 
 def _tick(schedule, database_url: str, instance: DagsterInstance, when: datetime, **simulator):

@@ -32,7 +32,6 @@ from darkhorses_assets.io.client import PostgresClient
 from darkhorses_assets.io.run_failures import RUN_FAILURES_TABLE, RunFailure, RunFailureStore
 from darkhorses_assets.io.tables import TableRef
 from darkhorses_assets.racing_api import RacingApiResource
-from darkhorses_assets.racing_api.limiter import reset_shared_buckets
 from darkhorses_assets.racing_api.simulator import Faults, SimulatorConfig, SimulatorServer
 from darkhorses_assets_tests.test_alerts import TOKEN, assert_token_never_logged, webhook_receiver
 
@@ -43,13 +42,6 @@ PARTITIONS = dg.DailyPartitionsDefinition(start_date="2025-10-01", end_date="202
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_buckets()
-    yield
-    reset_shared_buckets()
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,6 @@ from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, redact
 from darkhorses_assets.io.client import DatabaseConnectionError, database_url_problem
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.racing_api.errors import RacingApiError
-from darkhorses_assets.racing_api.limiter import reset_shared_buckets
 from darkhorses_assets_tests.failure_kinds import (
     API_KINDS,
     DATABASE_KINDS,
@@ -40,13 +39,6 @@ from darkhorses_assets_tests.failure_kinds import (
 
 ASSETS = {assets_def.key.path[-1]: assets_def for assets_def in build_raw_assets(FAST_RETRY)}
 """The raw assets with a step retry that does not wait, so the transient kinds finish in a second too."""
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_buckets()
-    yield
-    reset_shared_buckets()
 
 
 @pytest.fixture
