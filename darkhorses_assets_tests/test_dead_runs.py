@@ -10,10 +10,7 @@ the monitoring daemon then frees the slots of finished runs (`run_monitoring` in
 (`run_retries`) is queued behind the pool and gets the slot."""
 
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -21,20 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from darkhorses_assets.instance_settings import DAGSTER_EVENT_SETTINGS
-from darkhorses_assets.local.postgres import sqlalchemy_psycopg2_url
 from darkhorses_assets.partitions import today_in_uk
 from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
 from darkhorses_assets.racing_api.simulator.faults import Faults
-from darkhorses_assets_tests.test_dagster_dev_daemon import (
-    _default_signals,
-    _free_port,
-    _processes_with_env,
-    _stop,
-    _wait_for_webserver,
-)
+from darkhorses_assets_tests.dagster_dev import running_dagster_dev
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POOL = "racing_api"
 CLAIM_TIMEOUT_S = 90
 FREED_WITHIN_S = 120
@@ -101,92 +89,54 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _wait_for(condition, timeout_s: float, what: str, log: Path, process: subprocess.Popen):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"dagster dev exited with {process.returncode}:\n{log.read_text()[-5000:]}"
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"{what} not within {timeout_s} s:\n{log.read_text(errors='replace')[-8000:]}")
-
-
 @pytest.mark.slow
 def test_killed_run_is_failed_and_frees_its_pool_slot(postgres_url, tmp_path, monkeypatch):
     from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
     from dagster._core.storage.tags import PARENT_RUN_ID_TAG
 
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    storage_url = sqlalchemy_psycopg2_url(postgres_url)
-    monkeypatch.setenv("DARKHORSES_DAGSTER_STORAGE_URL", storage_url)  # for this process's DagsterInstance
     # Every answer takes 30 s (longer than the client's 20 s timeout, so it retries): a run sits in the pool.
     config = SimulatorConfig(rate_limit_per_s=1000.0, faults=Faults(rate_slow=1.0, slow_seconds=30))
     partition = (today_in_uk() - timedelta(days=1)).isoformat()
-    port = _free_port()
-    log = tmp_path / "dagster_dev.log"
 
-    with SimulatorServer(config, host="127.0.0.1", port=0) as sim:
-        env = {
-            **DAGSTER_EVENT_SETTINGS,
-            **os.environ,
-            "DAGSTER_HOME": str(home),
-            "DARKHORSES_DATABASE_URL": postgres_url,
-            "DARKHORSES_DAGSTER_STORAGE_URL": storage_url,
-            "RACING_API_BASE_URL": sim.url,
-            "RACING_API_USERNAME": config.username,
-            "RACING_API_PASSWORD": config.password,
-            "DARKHORSES_AUTOMATION": "off",  # no schedule or sensor run competes for the pool
-        }
-        started = time.time()
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-                cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                process_group=0, preexec_fn=_default_signals,
-            )
-        try:
-            _wait_for_webserver(process, port, log)
-            with DagsterInstance.from_config(str(home)) as instance:
-                run_id = _launch_raw_results(port, partition)
-                _wait_for(lambda: run_id in _slot_holders(instance) and _step_started(instance, run_id),
-                          CLAIM_TIMEOUT_S, f"run {run_id} claiming the {POOL} slot and starting its step", log,
-                          process)
-                claimed_at = time.time()
-                pids = _run_pids(instance, run_id)
-                assert len(pids) >= 2, f"expected a run worker and a step process, the run's events name {pids}"
-                assert instance.get_run_by_id(run_id).status == DagsterRunStatus.STARTED
-                for pid in pids:
-                    os.kill(pid, signal.SIGKILL)
-                killed_at = time.time()
-                _wait_for(lambda: not any(_alive(pid) for pid in pids), 10, "the killed processes gone", log, process)
+    # DARKHORSES_AUTOMATION=off: no schedule or sensor run competes for the pool.
+    with SimulatorServer(config, host="127.0.0.1", port=0) as sim, \
+            running_dagster_dev(postgres_url, tmp_path, sim, monkeypatch, automation="off") as dev:
+        started = dev.started
+        with DagsterInstance.from_config(str(dev.home)) as instance:
+            run_id = _launch_raw_results(dev.port, partition)
+            dev.wait_for(lambda: run_id in _slot_holders(instance) and _step_started(instance, run_id),
+                         CLAIM_TIMEOUT_S, f"run {run_id} claiming the {POOL} slot and starting its step")
+            claimed_at = time.time()
+            pids = _run_pids(instance, run_id)
+            assert len(pids) >= 2, f"expected a run worker and a step process, the run's events name {pids}"
+            assert instance.get_run_by_id(run_id).status == DagsterRunStatus.STARTED
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            killed_at = time.time()
+            dev.wait_for(lambda: not any(_alive(pid) for pid in pids), 10, "the killed processes gone")
 
-                def dead_run_failed():
-                    return instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
+            def dead_run_failed():
+                return instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
 
-                _wait_for(dead_run_failed, FREED_WITHIN_S, f"run {run_id} marked FAILURE", log, process)
-                failed_at = time.time()
-                _wait_for(lambda: run_id not in _slot_holders(instance), killed_at + FREED_WITHIN_S - time.time(),
-                          f"the slot of run {run_id} freed", log, process)
-                freed_at = time.time()
+            dev.wait_for(dead_run_failed, FREED_WITHIN_S, f"run {run_id} marked FAILURE")
+            failed_at = time.time()
+            dev.wait_for(lambda: run_id not in _slot_holders(instance), killed_at + FREED_WITHIN_S - time.time(),
+                         f"the slot of run {run_id} freed")
+            freed_at = time.time()
 
-                def retry_holds_slot():
-                    retries = instance.get_run_records(RunsFilter(tags={PARENT_RUN_ID_TAG: run_id}))
-                    holders = _slot_holders(instance)
-                    return next((record.dagster_run.run_id for record in retries
-                                 if record.dagster_run.run_id in holders), None)
-
-                retry_id = _wait_for(retry_holds_slot, killed_at + FREED_WITHIN_S - time.time(),
-                                     "the run's retry holding the slot", log, process)
-                retry_at = time.time()
+            def retry_holds_slot():
+                retries = instance.get_run_records(RunsFilter(tags={PARENT_RUN_ID_TAG: run_id}))
                 holders = _slot_holders(instance)
-                engine_messages = [record.event_log_entry.message for record in instance.get_records_for_run(
-                    run_id, of_type=DagsterEventType.ENGINE_EVENT).records]
-        finally:
-            _stop(process)
-        stopped = time.time()
+                return next((record.dagster_run.run_id for record in retries
+                             if record.dagster_run.run_id in holders), None)
+
+            retry_id = dev.wait_for(retry_holds_slot, killed_at + FREED_WITHIN_S - time.time(),
+                                    "the run's retry holding the slot")
+            retry_at = time.time()
+            holders = _slot_holders(instance)
+            engine_messages = [record.event_log_entry.message for record in instance.get_records_for_run(
+                run_id, of_type=DagsterEventType.ENGINE_EVENT).records]
+    stopped = time.time()
 
     print(f"\nkill -9 at +{killed_at - started:.1f} s (slot claimed at +{claimed_at - started:.1f} s, pids {pids}); "
           f"run FAILURE after {failed_at - killed_at:.1f} s, slot freed after {freed_at - killed_at:.1f} s, "
@@ -196,5 +146,3 @@ def test_killed_run_is_failed_and_frees_its_pool_slot(postgres_url, tmp_path, mo
     assert detected, f"no engine event names the killed run worker: {engine_messages}"
     assert holders == {retry_id}, f"the pool holds {holders}, expected only the retry {retry_id}"
     assert freed_at - killed_at <= FREED_WITHIN_S
-    leftovers = _processes_with_env("DAGSTER_HOME", str(home))
-    assert not leftovers, f"processes left behind: {leftovers}"
