@@ -51,9 +51,11 @@ def test_split_name_country(raw, name, country):
     ("sp", "sp_dec", "decimal", "favourite", "fraction"),
     [
         ("9/4", "3.25", 3.25, None, "9/4"),
-        ("13/8F", "2.62", 2.62, "F", "13/8"),
+        ("13/8F", "2.62", 2.625, "F", "13/8"),
         ("7/2J", "4.50", 4.5, "J", "7/2"),
-        ("100/30", "4.33", 4.33, None, "100/30"),
+        ("100/30", "4.33", 13 / 3, None, "100/30"),
+        ("85/40", "3.12", 3.125, None, "85/40"),
+        ("5/6F", "1.83", 11 / 6, "F", "5/6"),
         ("11/10F", "", 2.1, "F", "11/10"),
         ("EvensF", "", 2.0, "F", "Evs"),
         ("Evs", "", 2.0, None, "Evs"),
@@ -68,9 +70,11 @@ def test_starting_price(sp, sp_dec, decimal, favourite, fraction):
     assert one(p.sp_fraction, sp) == fraction
 
 
-def test_sp_decimal_prefers_sp_dec_over_the_fraction():
-    assert one(p.sp_decimal, "9/4", "3.30") == 3.30
+def test_sp_decimal_is_exact_from_the_fraction_and_falls_back_to_sp_dec():
+    assert one(p.sp_decimal, "100/30", "4.33") == pytest.approx(13 / 3, abs=1e-12)
     assert one(p.sp_decimal, "9/4", "0") == 3.25
+    assert one(p.sp_decimal, "", "4.33") == 4.33
+    assert one(p.sp_decimal, "SP", "1.0") is None
 
 
 @pytest.mark.parametrize(
@@ -236,6 +240,12 @@ def test_distance_furlongs(raw, furlongs):
     assert one(p.distance_furlongs, raw) == furlongs
 
 
+@pytest.mark.parametrize(("raw", "furlongs"), [("2m53y", 16.24), ("1m7f209y", 15.95), ("2m6f31y", 22.14)])
+def test_furlongs_from_the_yards_keep_the_odd_yards(raw, furlongs):
+    yards = pl.DataFrame({"x": [raw]}).select(p.yards_to_furlongs(p.distance_yards_from_text("x"))).item()
+    assert yards == pytest.approx(furlongs, abs=0.005)
+
+
 def test_yards_convert_to_metres_and_furlongs():
     frame = pl.DataFrame({"y": [1760]})
     out = frame.select(p.yards_to_metres("y").alias("m"), p.yards_to_furlongs("y").alias("f")).row(0)
@@ -283,11 +293,74 @@ def test_race_class(raw, klass):
 
 @pytest.mark.parametrize(
     ("raw", "amount", "currency"),
-    [("£4,193", 4193.0, "GBP"), ("4187.20", 4187.2, None), ("€12,000", 12000.0, "EUR"), ("", None, None)],
+    [
+        ("£4,193", 4193.0, "GBP"),
+        ("4187.20", 4187.2, None),
+        ("€7080", 7080.0, "EUR"),
+        ("€9", 9.0, "EUR"),
+        ("£3.25", 3.25, "GBP"),
+        ("€12,000", 12000.0, "EUR"),
+        ("", None, None),
+    ],
 )
 def test_money(raw, amount, currency):
     assert one(p.money_amount, raw) == amount
     assert one(p.money_currency, raw) == currency
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "currency"),
+    [("4187.20", "GB", "GBP"), ("4187.20", "IRE", "EUR"), ("€9", "GB", "EUR"), ("", "IRE", None), ("5", "FR", None)],
+)
+def test_money_without_a_symbol_takes_the_region_currency(raw, region, currency):
+    assert one(lambda x, y: p.money_currency(x, p.region_currency(y)), raw, region) == currency
+
+
+@pytest.mark.parametrize(
+    ("raw", "amounts"),
+    [
+        ("£1.70 £1.20", [1.7, 1.2]),
+        ("£5.40 £2.30 £2.80", [5.4, 2.3, 2.8]),
+        ("£6.90 £1.60", [6.9, 1.6]),
+        ("€2 €1.50", [2.0, 1.5]),
+        ("", None),
+    ],
+)
+def test_money_amounts_of_tote_place_pays(raw, amounts):
+    assert one(p.money_amounts, raw) == amounts
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("1m 43.25s (slow by 5.55s)", 5.55),
+        ("2m 17.93s (slow by 0.03s)", 0.03),
+        ("(slow by 3.41s)", 3.41),
+        ("58.40s (fast by 1.40s)", -1.4),
+        ("1m 12.00s (standard time)", 0.0),
+        ("1m 43.25s", None),
+        ("", None),
+    ],
+)
+def test_time_versus_standard_is_signed(raw, seconds):
+    assert one(p.time_versus_standard_s, raw) == seconds
+
+
+@pytest.mark.parametrize(
+    ("raw", "any_code", "this_code", "other_code", "code"),
+    [
+        ("204 (71F)", 71, 204, 71, "F"),
+        ("128 (9F)", 9, 128, 9, "F"),
+        ("186", 186, 186, None, None),
+        ("(32F)", 32, None, 32, "F"),
+        ("", None, None, None, None),
+    ],
+)
+def test_last_run_keeps_both_numbers(raw, any_code, this_code, other_code, code):
+    assert one(p.days_since_last_run, raw) == any_code
+    assert one(p.days_since_last_run_this_code, raw) == this_code
+    assert one(p.days_since_last_run_other_code, raw) == other_code
+    assert one(p.last_run_other_code, raw) == code
 
 
 @pytest.mark.parametrize(
@@ -412,6 +485,8 @@ def test_builders_do_not_raise_on_garbage():
         p.distance_yards_from_text, p.distance_furlongs, p.race_class, p.money_amount, p.going,
         p.going_group, p.surface, p.off_datetime_utc, p.london_local_to_utc, p.jumps_count,
         p.days_since_last_run, p.sex_code, p.jockey_name, p.jockey_claim_lbs, p.to_bool, p.to_date,
+        p.money_amounts, p.money_currency, p.time_versus_standard_s, p.days_since_last_run_this_code,
+        p.days_since_last_run_other_code, p.last_run_other_code, p.region_currency,
     ]  # fmt: skip
     for builder in builders:
         apply(builder, garbage)

@@ -114,7 +114,7 @@ def test_winner_create_read_by_hand(frames_1007):
 
 def test_placed_runners_read_by_hand(frames_1007):
     fire_eyes = runner(frames_1007, "Fire Eyes (FR)")
-    assert (fire_eyes["sp_decimal"], fire_eyes["sp_favourite"], fire_eyes["btn_lengths"]) == (2.62, "F", 0.5)
+    assert (fire_eyes["sp_decimal"], fire_eyes["sp_favourite"], fire_eyes["btn_lengths"]) == (2.625, "F", 0.5)
     king_sharja = runner(frames_1007, "King Sharja (GB)")
     assert king_sharja["tsr"] is None
     assert king_sharja["btn_lengths"] == 4.75

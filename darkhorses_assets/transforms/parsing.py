@@ -114,6 +114,11 @@ SURFACES: dict[str, str] = {
 }
 
 CURRENCY_SYMBOLS: dict[str, str] = {"£": "GBP", "€": "EUR", "$": "USD"}
+CURRENCIES: tuple[str, ...] = ("GBP", "EUR")
+"""Currencies of GB/IRE money: the only ones a clean money column may carry."""
+REGION_CURRENCIES: dict[str, str] = {"GB": "GBP", "IRE": "EUR"}
+"""Currency a race's prize and tote pays are in when the text carries no symbol (results give a runner's
+prize as a bare "4187.20"): British racing pays in pounds, Irish in euros."""
 
 LONDON = "Europe/London"
 UTC = "UTC"
@@ -253,12 +258,14 @@ def sp_favourite(column: IntoExpr) -> pl.Expr:
 
 
 def sp_decimal(sp: IntoExpr, sp_dec: IntoExpr | None = None) -> pl.Expr:
-    """Decimal SP: `sp_dec` when it is a valid price (> 1), else the fraction in `sp` plus one."""
+    """Decimal SP, exact from the fraction in `sp` plus one ("85/40" -> 3.125, "5/6" -> 1.8333...,
+    "100/30" -> 4.3333...); the API's `sp_dec`, rounded to two places ("4.33"), only when the
+    fraction is unreadable and `sp_dec` is a valid price (> 1)."""
     from_fraction = fraction_to_decimal(_sp_price_text(sp))
     if sp_dec is None:
         return from_fraction
     given = to_float(sp_dec)
-    return pl.coalesce(pl.when(given > 1.0).then(given), from_fraction)
+    return pl.coalesce(from_fraction, pl.when(given > 1.0).then(given))
 
 
 def odds_decimal(decimal: IntoExpr, fractional: IntoExpr | None = None) -> pl.Expr:
@@ -272,14 +279,33 @@ def odds_decimal(decimal: IntoExpr, fractional: IntoExpr | None = None) -> pl.Ex
 
 
 def money_amount(column: IntoExpr) -> pl.Expr:
-    """ "£4,193" -> 4193.0, "4187.20" -> 4187.2, "€12,000" -> 12000.0; currency symbols dropped."""
+    """ "£4,193" -> 4193.0, "4187.20" -> 4187.2, "€7080" -> 7080.0; the currency goes in its own
+    column (see `money_currency`), never mixed into the number."""
     return to_float(nullify_empty(column).str.replace_all(r"[£€$,\s]", ""))
 
 
-def money_currency(column: IntoExpr) -> pl.Expr:
-    """ISO currency of a money text from its symbol ("£" -> "GBP", "€" -> "EUR"), else null."""
-    symbol = nullify_empty(column).str.extract(r"([£€$])", 1)
-    return symbol.replace_strict(CURRENCY_SYMBOLS, default=None, return_dtype=pl.String)
+def money_currency(column: IntoExpr, default: IntoExpr | None = None) -> pl.Expr:
+    """ISO currency of a money text from its symbol ("£" -> "GBP", "€" -> "EUR"). A text without a
+    symbol takes `default` (e.g. `region_currency("region")`); null when there is no amount."""
+    text = nullify_empty(column)
+    symbol = text.str.extract(r"([£€$])", 1)
+    currency = symbol.replace_strict(CURRENCY_SYMBOLS, default=None, return_dtype=pl.String)
+    if default is not None:
+        currency = pl.coalesce(currency, _col(default))
+    return pl.when(text.str.contains(r"\d")).then(currency)
+
+
+def region_currency(region: IntoExpr) -> pl.Expr:
+    """Currency of a race's money by its region (GB -> GBP, IRE -> EUR, see REGION_CURRENCIES)."""
+    return region_code(region).replace_strict(REGION_CURRENCIES, default=None, return_dtype=pl.String)
+
+
+def money_amounts(column: IntoExpr) -> pl.Expr:
+    """Every amount in a multi-pay money text, in order: tote place pays "£6.90 £1.60" -> [6.9, 1.6],
+    "€2 €1.50 €3" -> [2.0, 1.5, 3.0]; "" -> null."""
+    amounts = nullify_empty(column).str.extract_all(r"\d[\d,]*(?:\.\d+)?")
+    as_floats = amounts.list.eval(pl.element().str.replace_all(",", "").cast(pl.Float64, strict=False))
+    return pl.when(amounts.list.len() > 0).then(as_floats)
 
 
 # --- finishing -------------------------------------------------------------------------------
@@ -325,6 +351,18 @@ def finish_time_s(column: IntoExpr) -> pl.Expr:
     parts = nullify_empty(column).str.extract_groups(_RACE_TIME)
     minutes = pl.field("1").cast(pl.Float64, strict=False).fill_null(0.0)
     return _struct_value(parts, minutes * 60.0 + pl.field("2").cast(pl.Float64, strict=False))
+
+
+def time_versus_standard_s(column: IntoExpr) -> pl.Expr:
+    """Signed seconds against the course standard time from `winning_time_detail`: positive when
+    slower, negative when faster. "1m 43.25s (slow by 5.55s)" -> 5.55, "(fast by 0.6s)" -> -0.6,
+    "(standard time)" -> 0.0; null when the text gives no comparison."""
+    text = nullify_empty(column).str.to_lowercase()
+    parts = text.str.extract_groups(r"\b(slow|fast)\s+by\s+(\d+(?:\.\d+)?)")
+    sign = pl.when(pl.field("1") == "fast").then(-1.0).otherwise(1.0)
+    signed = _struct_value(parts, sign * pl.field("2").cast(pl.Float64, strict=False))
+    standard = pl.when(text.str.contains(r"\(\s*(?:standard|std)(?:\s+time)?\s*\)")).then(0.0)
+    return pl.coalesce(signed, standard)
 
 
 # --- weights and distances -------------------------------------------------------------------
@@ -433,15 +471,35 @@ def is_handicap(race_name: IntoExpr) -> pl.Expr:
     return nullify_empty(race_name).str.contains(r"(?i)\b(handicap|h'cap|nursery)\b")
 
 
-def days_since_last_run(column: IntoExpr) -> pl.Expr:
-    """Days since the horse last ran under any code: "186" -> 186, "128 (9F)" -> 9, "(32F)" -> 32.
+_LAST_RUN = r"^\s*(\d+)?\s*(?:\(\s*(\d+)\s*([A-Za-z]*)\s*\))?\s*$"
+"""Racecard `last_run`: "204 (71F)" = 204 days since the last run under this race's code, then in
+brackets 71 days since a run under another code (F flat, H hurdle, C chase). "186" and "(32F)" are the
+one-sided forms."""
 
-    Racecards give the days since the last run under this race's code, then in brackets the days
-    since a run under another code (F flat, H hurdle, C chase); the smaller is the last run."""
-    numbers = (
-        nullify_empty(column).str.extract_all(r"\d+").list.eval(pl.element().cast(pl.Int32, strict=False))
-    )
-    return numbers.list.min()
+
+def _last_run_part(column: IntoExpr, group: int) -> pl.Expr:
+    return nullify_empty(column).str.extract(_LAST_RUN, group)
+
+
+def days_since_last_run_this_code(column: IntoExpr) -> pl.Expr:
+    """Days since the last run under this race's code: "204 (71F)" -> 204, "(32F)" -> null."""
+    return _last_run_part(column, 1).cast(pl.Int32, strict=False)
+
+
+def days_since_last_run_other_code(column: IntoExpr) -> pl.Expr:
+    """Days since the last run under the other code named in brackets: "204 (71F)" -> 71; "186" -> null."""
+    return _last_run_part(column, 2).cast(pl.Int32, strict=False)
+
+
+def last_run_other_code(column: IntoExpr) -> pl.Expr:
+    """The code of the bracketed run: "204 (71F)" -> "F" (flat; "H" hurdle, "C" chase); else null."""
+    return nullify_empty(_last_run_part(column, 3).str.to_uppercase())
+
+
+def days_since_last_run(column: IntoExpr) -> pl.Expr:
+    """Days since the horse last ran under any code, the smaller of the two `last_run` numbers:
+    "186" -> 186, "204 (71F)" -> 71, "(32F)" -> 32."""
+    return pl.min_horizontal(days_since_last_run_this_code(column), days_since_last_run_other_code(column))
 
 
 # --- time ------------------------------------------------------------------------------------
