@@ -69,7 +69,7 @@ def test_race_read_by_hand(frames):
     assert race["prize_currency"] == "GBP"
     assert race["declared_runners"] == 8
     assert race["distance_yards"] == 3573
-    assert race["distance_f"] == 16.0
+    assert race["distance_f"] == pytest.approx(16.24, abs=0.005), "2m53y from the yards, not the API's 16.0"
     assert race["distance_m"] == pytest.approx(3573 * 0.9144)
     assert race["jumps"] == 8
     assert race["sex_restriction"] == "M"
@@ -88,6 +88,7 @@ def test_runner_read_by_hand(frames):
     assert gem["weight_lbs"] == 158
     assert (gem["official_rating"], gem["rpr"], gem["ts"]) == (None, None, None)
     assert gem["days_since_last_run"] == 186
+    assert (gem["days_since_last_run_this_code"], gem["days_since_last_run_other_code"]) == (186, None)
     assert gem["form"] == "542-"
     assert gem["sire_name"] == "Gemix"
     assert gem["sire_country"] == "FR"
@@ -98,6 +99,36 @@ def test_runner_read_by_hand(frames):
     assert gem["is_non_runner"] is False
     ninna = runner(frames, "Ninna Collina")
     assert (ninna["official_rating"], ninna["rpr"], ninna["ts"]) == (100, 99, 96)
+
+
+@pytest.mark.parametrize("field_size", ["0", "", None])
+def test_a_card_without_a_field_size_counts_its_runners(cards, field_size):
+    changed = copy.deepcopy(cards)
+    for race in changed:
+        race["field_size"] = field_size
+    races = parse_racecards(changed).races
+    assert races["declared_runners"].to_list() == [8, 4], "16-runner Ascot card said '0'; the NR is not counted"
+
+
+def test_a_card_without_runners_or_field_size_has_no_declared_count():
+    races = parse_racecards([{"race_id": "rac_x", "date": "2025-10-20", "field_size": "0", "runners": []}]).races
+    assert races["declared_runners"].to_list() == [None]
+
+
+@pytest.mark.parametrize(
+    ("prize", "region", "amount", "currency"),
+    [
+        ("£4,193", "GB", 4193.0, "GBP"),
+        ("€7080", "IRE", 7080.0, "EUR"),
+        ("7080", "IRE", 7080.0, "EUR"),
+        ("", "GB", None, None),
+    ],
+)
+def test_prize_keeps_its_currency(cards, prize, region, amount, currency):
+    changed = copy.deepcopy(cards[:1])
+    changed[0].update(prize=prize, region=region)
+    race = parse_racecards(changed).races.row(0, named=True)
+    assert (race["prize"], race["prize_currency"]) == (amount, currency)
 
 
 def test_claim_is_stripped_from_the_jockey_name(frames):
@@ -111,6 +142,8 @@ def test_declared_non_runner(frames):
     assert spartan["number"] is None
     assert spartan["jockey_name"] is None
     assert spartan["days_since_last_run"] == 9
+    assert (spartan["days_since_last_run_this_code"], spartan["days_since_last_run_other_code"]) == (128, 9)
+    assert spartan["last_run_other_code"] == "F"
 
 
 def test_odds_read_by_hand(frames):

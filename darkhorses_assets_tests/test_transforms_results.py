@@ -72,15 +72,19 @@ def test_first_race_read_by_hand(frames_1007):
     assert race["race_class"] == 6
     assert race["distance_yards"] == 1773
     assert race["distance_m"] == 1621.0
-    assert race["distance_f"] == 8.0
+    assert race["distance_f"] == pytest.approx(1773 / 220), "from dist_y, not the API's rounded 8f"
     assert race["going"] == "Standard"
     assert race["going_group"] == "standard"
     assert race["surface"] == "AW"
     assert race["jumps"] is None
     assert race["is_handicap"] is True
     assert race["winning_time_s"] == pytest.approx(103.25)
-    assert race["tote_win"] == 3.25
+    assert race["winning_time_vs_standard_s"] == 5.55
+    assert (race["tote_win"], race["tote_win_currency"]) == (3.25, "GBP")
     assert race["tote_pl"] == "£1.70 £1.20"
+    assert (race["tote_pl_amounts"], race["tote_pl_currency"]) == ([1.7, 1.2], "GBP")
+    assert (race["tote_ex"], race["tote_csf"], race["tote_trifecta"]) == (6.2, 6.54, 15.2)
+    assert {race[f"tote_{pool}_currency"] for pool in ("ex", "csf", "tricast", "trifecta")} == {"GBP"}
     assert race["has_result"] is True
     assert race["ran"] == 6
     assert race["comments"] is None
@@ -100,7 +104,7 @@ def test_winner_create_read_by_hand(frames_1007):
     assert create["weight_lbs_mismatch"] is False
     assert create["official_rating"] == 47
     assert create["tsr"] == 2
-    assert create["prize_won"] == 3245.08
+    assert (create["prize_won"], create["prize_won_currency"]) == (3245.08, "GBP")
     assert create["sex_code"] == "M"
     assert create["headgear"] == "p"
     assert create["draw"] == 8
@@ -123,7 +127,47 @@ def test_placed_runners_read_by_hand(frames_1007):
     kamberleigh = runner(frames_1007, "Kamberleigh (GB)")
     assert kamberleigh["btn_lengths"] == 0.75
     assert kamberleigh["tsr"] is None
-    assert kamberleigh["prize_won"] is None
+    assert (kamberleigh["prize_won"], kamberleigh["prize_won_currency"]) == (None, None)
+
+
+def test_irish_money_is_in_euros_never_mixed_with_pounds(races_1007):
+    """A real Irish result pays "€9" on the tote and a bare prize: both amounts are kept in EUR."""
+    races = copy.deepcopy(races_1007[:2])
+    races[0].update(region="IRE", tote_win="€9", tote_pl="€2.10 €1.40", tote_ex="€7080", tote_csf="")
+    frames = parse_results(races)
+    irish, british = frames.races.row(0, named=True), frames.races.row(1, named=True)
+    assert (irish["tote_win"], irish["tote_win_currency"]) == (9.0, "EUR")
+    assert (irish["tote_pl_amounts"], irish["tote_pl_currency"]) == ([2.1, 1.4], "EUR")
+    assert (irish["tote_ex"], irish["tote_ex_currency"]) == (7080.0, "EUR")
+    assert (irish["tote_csf"], irish["tote_csf_currency"]) == (None, None)
+    assert (british["tote_win_currency"], british["tote_pl_currency"]) == ("GBP", "GBP")
+    prizes = frames.results.group_by("race_id").agg(pl.col("prize_won_currency").drop_nulls().unique())
+    currencies = dict(prizes.iter_rows())
+    assert currencies == {races[0]["race_id"]: ["EUR"], races[1]["race_id"]: ["GBP"]}
+
+
+@pytest.mark.parametrize(
+    ("prize", "region", "tote_win", "currency"),
+    [("4187.20", "GB", "£3.25", "GBP"), ("4187.20", "IRE", "", "EUR"), ("€4187.20", "GB", "", "EUR"),
+     ("4187.20", "GB", "€9", "EUR")],
+)  # fmt: skip
+def test_prize_won_currency(races_1007, prize, region, tote_win, currency):
+    races = copy.deepcopy(races_1007[:1])
+    races[0].update({key: "" for key in races[0] if key.startswith("tote_")})
+    races[0].update(region=region, tote_win=tote_win)
+    races[0]["runners"][0]["prize"] = prize
+    assert parse_results(races).results.row(0, named=True)["prize_won_currency"] == currency
+
+
+@pytest.mark.parametrize(
+    ("detail", "versus_standard"),
+    [("2m 17.93s (slow by 0.03s)", 0.03), ("1m 16.89s (slow by 4.69s)", 4.69), ("58.10s (fast by 0.20s)", -0.2),
+     ("1m 43.25s", None)],
+)  # fmt: skip
+def test_winning_time_versus_standard(races_1007, detail, versus_standard):
+    races = copy.deepcopy(races_1007[:1])
+    races[0]["winning_time_detail"] = detail
+    assert parse_results(races).races["winning_time_vs_standard_s"].to_list() == [versus_standard]
 
 
 def test_claiming_jockey_keeps_the_claim(frames_1007):

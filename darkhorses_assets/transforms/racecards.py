@@ -15,7 +15,6 @@ import polars as pl
 from darkhorses_assets.transforms import parsing as p
 from darkhorses_assets.transforms._decode import (
     RACE_IDX,
-    RUNNER_COUNT,
     PayloadShape,
     PayloadSource,
     decode_payloads,
@@ -65,6 +64,9 @@ RUNNERS_SCHEMA: Schema = {
     "ts": pl.Int32,
     "form": pl.String,
     "days_since_last_run": pl.Int32,
+    "days_since_last_run_this_code": pl.Int32,
+    "days_since_last_run_other_code": pl.Int32,
+    "last_run_other_code": pl.String,
     "silk_url": pl.String,
     "sire_id": pl.String,
     "sire_name": pl.String,
@@ -80,7 +82,11 @@ RUNNERS_SCHEMA: Schema = {
     "breeder": pl.String,
 }
 """clean.runners, one row per race_id x horse_id: the declaration. `is_non_runner` is True when the
-card marks the horse "NR" (its `number` is then null and the jockey reads "NON-RUNNER(n)")."""
+card marks the horse "NR" (its `number` is then null and the jockey reads "NON-RUNNER(n)").
+`last_run` "204 (71F)" keeps both numbers: 204 days since a run under this race's code
+(`days_since_last_run_this_code`), 71 since one under the code in brackets
+(`days_since_last_run_other_code`, `last_run_other_code` "F" flat / "H" hurdle / "C" chase);
+`days_since_last_run` is the smaller, the last run under any code."""
 
 RUNNER_ODDS_SCHEMA: Schema = {
     "race_id": pl.String,
@@ -105,6 +111,22 @@ class RacecardFrames:
     runner_odds: pl.DataFrame
 
 
+_DECLARED_FROM_RUNNERS = "_declared_from_runners"
+
+
+def _is_non_runner() -> pl.Expr:
+    """The card marks the horse "NR" in `number`, or its jockey reads "NON-RUNNER(n)"."""
+    return (p.upper_text("number") == "NR") | p.upper_text("jockey").str.starts_with("NON-RUNNER")
+
+
+def _declared_from_runners(runners: pl.DataFrame) -> pl.DataFrame:
+    """Per race (RACE_IDX): runners listed and not marked non-runner, null when there are none."""
+    counts = runners.group_by(RACE_IDX).agg(
+        (~_is_non_runner().fill_null(False)).sum().cast(pl.Int32).alias(_DECLARED_FROM_RUNNERS)
+    )
+    return counts.with_columns(pl.col(_DECLARED_FROM_RUNNERS).replace(0, None))
+
+
 def _race_expressions() -> dict[str, pl.Expr]:
     identity = race_identity_expressions(
         race_class_key="race_class",
@@ -118,9 +140,9 @@ def _race_expressions() -> dict[str, pl.Expr]:
     return {
         **identity,
         "has_racecard": pl.lit(True),
-        "declared_runners": pl.coalesce(p.to_int("field_size"), pl.col(RUNNER_COUNT)),
+        "declared_runners": pl.coalesce(p.positive_int("field_size"), pl.col(_DECLARED_FROM_RUNNERS)),
         "prize": p.money_amount("prize"),
-        "prize_currency": p.money_currency("prize"),
+        "prize_currency": p.money_currency("prize", p.region_currency("region")),
         "big_race": p.to_bool("big_race"),
         "is_abandoned": p.to_bool("is_abandoned"),
         "going_detailed": p.nullify_empty("going_detailed"),
@@ -141,7 +163,7 @@ def _pedigree_expressions(role: str) -> dict[str, pl.Expr]:
 def _runner_expressions() -> dict[str, pl.Expr]:
     jockey = p.jockey_name("jockey")
     claim = p.jockey_claim_lbs("jockey")
-    non_runner = (p.upper_text("number") == "NR") | p.upper_text("jockey").str.starts_with("NON-RUNNER")
+    non_runner = _is_non_runner()
     return {
         "race_id": pl.col("race_id"),
         "horse_id": p.nullify_empty("horse_id"),
@@ -169,6 +191,9 @@ def _runner_expressions() -> dict[str, pl.Expr]:
         "ts": p.to_int("ts"),
         "form": p.nullify_empty("form"),
         "days_since_last_run": p.days_since_last_run("last_run"),
+        "days_since_last_run_this_code": p.days_since_last_run_this_code("last_run"),
+        "days_since_last_run_other_code": p.days_since_last_run_other_code("last_run"),
+        "last_run_other_code": p.last_run_other_code("last_run"),
         "silk_url": p.nullify_empty("silk_url"),
         **_pedigree_expressions("sire"),
         **_pedigree_expressions("dam"),
@@ -198,8 +223,11 @@ def parse_racecards(
 ) -> RacecardFrames:
     """Typed frames from racecard race payloads: dicts, a Series of JSON text, or a `payload` frame."""
     decoded = decode_payloads(races, RACECARD_SHAPE, include_raw)
+    race_rows = decoded.races.join(
+        _declared_from_runners(decoded.runners), on=RACE_IDX, how="left", maintain_order="left"
+    )
     typed_races = with_requested_dates(
-        select_schema(decoded.races, _race_expressions(), RACECARD_RACES_SCHEMA, include_raw), requested_dates
+        select_schema(race_rows, _race_expressions(), RACECARD_RACES_SCHEMA, include_raw), requested_dates
     )
     race_keys = typed_races.select("race_id", "race_date").with_columns(decoded.races.get_column(RACE_IDX))
     runners = decoded.runners.join(race_keys, on=RACE_IDX, how="left", maintain_order="left")

@@ -55,18 +55,39 @@ RACECARD_RACE_COLUMNS: Schema = {
     "stalls": pl.String,
 }
 
+"""`declared_runners` is the card's `field_size` when it is a positive count; a card saying `"0"` or `""`
+while listing runners (a real Ascot card said "0" with 16) gets the count of its runners not marked
+non-runner, as the API counts them. `prize` is the amount only; `prize_currency` ("GBP"/"EUR") is the
+symbol's currency ("£4,193", "€7080"), or the region's (REGION_CURRENCIES) when the text has none."""
+
+TOTE_POOLS = ("tote_win", "tote_ex", "tote_csf", "tote_tricast", "tote_trifecta")
+"""Single-amount tote pays; each has a `<pool>_currency` column beside it."""
+
 RESULT_RACE_COLUMNS: Schema = {
     "has_result": pl.Boolean,
     "ran": pl.Int32,
     "winning_time_s": pl.Float64,
+    "winning_time_vs_standard_s": pl.Float64,
     "comments": pl.String,
     "tote_win": pl.Float64,
+    "tote_win_currency": pl.String,
     "tote_pl": pl.String,
+    "tote_pl_amounts": pl.List(pl.Float64),
+    "tote_pl_currency": pl.String,
     "tote_ex": pl.Float64,
+    "tote_ex_currency": pl.String,
     "tote_csf": pl.Float64,
+    "tote_csf_currency": pl.String,
     "tote_tricast": pl.Float64,
+    "tote_tricast_currency": pl.String,
     "tote_trifecta": pl.Float64,
+    "tote_trifecta_currency": pl.String,
 }
+"""`winning_time_vs_standard_s` is signed seconds against the standard time from `winning_time_detail`
+("(slow by 3.41s)" -> 3.41, "(fast by 0.6s)" -> -0.6). Each tote pay is an amount with its currency
+beside it (`tote_win` + `tote_win_currency`, ...: "£3.25" -> 3.25 "GBP", "€9" -> 9.0 "EUR"). `tote_pl`
+keeps the place-pays text as given ("£6.90 £1.60"); `tote_pl_amounts` is its amounts in order, one
+per placed horse ([6.9, 1.6], stored as jsonb), in `tote_pl_currency`."""
 
 RACECARD_RACES_SCHEMA: Schema = {**RACE_IDENTITY_SCHEMA, **RACECARD_RACE_COLUMNS}
 RESULT_RACES_SCHEMA: Schema = {**RACE_IDENTITY_SCHEMA, **RESULT_RACE_COLUMNS}
@@ -88,7 +109,10 @@ def race_identity_expressions(
     distance_f_key: str,
 ) -> dict[str, pl.Expr]:
     """Expressions for RACE_IDENTITY_SCHEMA from a decoded race frame; the keys that differ
-    between endpoints are passed in (e.g. `race_class` on racecards, `class` on results)."""
+    between endpoints are passed in (e.g. `race_class` on racecards, `class` on results).
+
+    `distance_f` derives from the yards ("2m53y" = 3573 y -> 16.24 f), not the API's furlongs
+    figure, which is rounded ("16.0"); that figure is used only when no yards are given."""
     yards = pl.coalesce(distance_yards, (p.distance_furlongs(distance_f_key) * 220).round(0))
     metres = (
         p.yards_to_metres(yards)
@@ -112,7 +136,7 @@ def race_identity_expressions(
         "sex_restriction": p.upper_text(sex_restriction_key),
         "distance_yards": yards,
         "distance_m": metres,
-        "distance_f": pl.coalesce(p.distance_furlongs(distance_f_key), p.yards_to_furlongs(yards)),
+        "distance_f": pl.coalesce(p.yards_to_furlongs(yards), p.distance_furlongs(distance_f_key)),
         "going": p.going("going"),
         "going_group": p.going_group("going"),
         "surface": pl.coalesce(p.surface("surface"), course_surface),

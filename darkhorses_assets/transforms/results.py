@@ -21,7 +21,7 @@ from darkhorses_assets.transforms._decode import (
     decode_payloads,
 )
 from darkhorses_assets.transforms._frames import Schema, select_schema, with_requested_dates
-from darkhorses_assets.transforms.races import RESULT_RACES_SCHEMA, race_identity_expressions
+from darkhorses_assets.transforms.races import RESULT_RACES_SCHEMA, TOTE_POOLS, race_identity_expressions
 
 RACE_KEYS = (
     "race_id", "date", "region", "course", "course_id", "off", "off_dt", "race_name", "type", "class",
@@ -57,6 +57,7 @@ RESULTS_SCHEMA: Schema = {
     "sp_favourite": pl.String,
     "finish_time_s": pl.Float64,
     "prize_won": pl.Float64,
+    "prize_won_currency": pl.String,
     "official_rating": pl.Int32,
     "rpr": pl.Int32,
     "tsr": pl.Int32,
@@ -86,7 +87,10 @@ RESULTS_SCHEMA: Schema = {
 }
 """clean.results, one row per race_id x horse_id. `cum_btn_lengths` is the running sum of
 `btn_lengths` down the finishing order (a check on `ovr_btn_lengths`); `weight_lbs_mismatch` is True
-when "8-10" and `weight_lbs` disagree."""
+when "8-10" and `weight_lbs` disagree. `sp_decimal` is exact from the fraction (`p.sp_decimal`).
+`prize_won` is an amount in `prize_won_currency`: the text's symbol if it has one, else the race's
+currency (the symbol on its tote pays, else its region's: results give a runner's prize as a bare
+"4187.20")."""
 
 NON_RUNNERS_SCHEMA: Schema = {
     "race_id": pl.String,
@@ -109,7 +113,25 @@ class ResultFrames:
     non_runners: pl.DataFrame
 
 
+_RACE_CURRENCY = "_race_currency"
+
+
+def _race_currency() -> pl.Expr:
+    """A result race's money currency: the first symbol on its tote pays, else its region's."""
+    symbols = [p.money_currency(pool) for pool in (*TOTE_POOLS, "tote_pl")]
+    return pl.coalesce(*symbols, p.region_currency("region"))
+
+
 def _race_expressions() -> dict[str, pl.Expr]:
+    race_currency = _race_currency()
+    tote_pays = {
+        column: expression
+        for pool in TOTE_POOLS
+        for column, expression in (
+            (pool, p.money_amount(pool)),
+            (f"{pool}_currency", p.money_currency(pool, race_currency)),
+        )
+    }
     identity = race_identity_expressions(
         race_class_key="class",
         sex_restriction_key="sex_rest",
@@ -122,13 +144,12 @@ def _race_expressions() -> dict[str, pl.Expr]:
         "has_result": pl.lit(True),
         "ran": pl.col(RUNNER_COUNT),
         "winning_time_s": p.finish_time_s("winning_time_detail"),
+        "winning_time_vs_standard_s": p.time_versus_standard_s("winning_time_detail"),
         "comments": p.nullify_empty("comments"),
-        "tote_win": p.money_amount("tote_win"),
+        **tote_pays,
         "tote_pl": p.nullify_empty("tote_pl"),
-        "tote_ex": p.money_amount("tote_ex"),
-        "tote_csf": p.money_amount("tote_csf"),
-        "tote_tricast": p.money_amount("tote_tricast"),
-        "tote_trifecta": p.money_amount("tote_trifecta"),
+        "tote_pl_amounts": p.money_amounts("tote_pl"),
+        "tote_pl_currency": p.money_currency("tote_pl", race_currency),
     }
 
 
@@ -172,6 +193,7 @@ def _result_expressions() -> dict[str, pl.Expr]:
         "sp_favourite": p.sp_favourite("sp"),
         "finish_time_s": p.finish_time_s("time"),
         "prize_won": p.money_amount("prize"),
+        "prize_won_currency": p.money_currency("prize", pl.col(_RACE_CURRENCY)),
         "official_rating": p.to_int("or"),
         "rpr": p.to_int("rpr"),
         "tsr": p.to_int("tsr"),
@@ -232,7 +254,10 @@ def parse_results(
         select_schema(decoded.races, _race_expressions(), RESULT_RACES_SCHEMA, include_raw), requested_dates
     )
     race_keys = typed_races.select("race_id", "race_date").with_columns(decoded.races.get_column(RACE_IDX))
-    runners = decoded.runners.join(race_keys, on=RACE_IDX, how="left", maintain_order="left")
+    currencies = decoded.races.select(RACE_IDX, _race_currency().alias(_RACE_CURRENCY))
+    runners = decoded.runners.join(
+        race_keys.join(currencies, on=RACE_IDX, how="left"), on=RACE_IDX, how="left", maintain_order="left"
+    )
     results = select_schema(runners, _result_expressions(), RESULTS_SCHEMA, include_raw)
     return ResultFrames(typed_races, results, _non_runner_frame(decoded.races, race_keys))
 
