@@ -8,7 +8,9 @@ Three checks per asset (names ``<table>_<kind>``):
   It reports the quarantined count and the failing rows per hard rule with examples.
 * ``soft_rules`` (WARN) — fails (as a warning) when any plausibility range is broken (rows stay clean) or
   more than ``MAX_QUARANTINE_RATE`` of the rows were quarantined.
-* ``reconciliation`` (blocking, ERROR) — every raw id landed in exactly one of clean / quarantine.
+* ``reconciliation`` (blocking, ERROR) — every raw id landed in exactly one of clean / quarantine; for the
+  race tables, per race, rows counted from the raw JSON = clean + quarantined rows. Its metadata names the
+  races that do not balance (``unbalanced_races``: table, race_id and the counts).
 
 An asset built from several validated tables (clean ``races``: the racecard view, the result view and the
 merged table) gets one set of checks covering all of them; rule names are then prefixed with the table
@@ -65,7 +67,8 @@ def check_specs_for(
     if reconciliation:
         specs.append(AssetCheckSpec(
             check_name(table, RECONCILIATION), asset=key, blocking=True,
-            description=f"Every {table} row in raw is either clean or quarantined.",
+            description=f"Every {table} row in raw is either clean or quarantined (for race tables: per race, "
+                        "rows counted from the raw JSON = clean + quarantined rows).",
         ))
     return specs
 
@@ -195,6 +198,17 @@ def _reconciliation_result(
         "unexpected_examples": sample("unexpected"),
         "in_both_examples": sample("in_both"),
     }
+    unbalanced = [
+        {"table": name, **{k: _jsonable(v) for k, v in row.items()}}
+        for name, outcome in reconciliations.items()
+        if outcome.unbalanced is not None
+        for row in outcome.unbalanced.head(MAX_EXAMPLES).iter_rows(named=True)
+    ]
+    if any(outcome.unbalanced is not None for outcome in reconciliations.values()):
+        metadata["unbalanced_races"] = MetadataValue.json(unbalanced[:MAX_EXAMPLES])
+        metadata["unbalanced_race_count"] = MetadataValue.int(
+            sum(r.unbalanced.height for r in reconciliations.values() if r.unbalanced is not None)
+        )
     if len(reconciliations) > 1:
         metadata["by_table"] = MetadataValue.json({
             name: {"raw": r.raw, "clean": r.clean, "quarantined": r.quarantined, "balanced": r.balanced}

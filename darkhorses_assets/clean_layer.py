@@ -7,25 +7,32 @@ odds, results fill outcomes; `merge_races` joins the two race views without one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
 from darkhorses_assets.transforms.racecards import racecards_from_payloads
 from darkhorses_assets.transforms.races import merge_races
+from darkhorses_assets.transforms.raw_counts import racecard_counts, result_counts, rows_per_race
 from darkhorses_assets.transforms.results import results_from_payloads
 from darkhorses_assets.validation import (
     QUARANTINE_SCHEMA,
     Reconciliation,
     Validation,
-    reconcile_rows,
+    reconcile,
+    reconcile_per_race,
     validate,
 )
 
 CLEAN_TABLES = ("races", "runners", "results", "non_runners", "runner_odds")
 RACE_TABLES = ("racecard_races", "result_races")
 """The two race views are validated separately (each keeps its raw JSON) and merged once both are clean; the
-merged `races` is validated again (its reconciliation: every clean race view's id is one merged race)."""
+merged `races` is validated again (its reconciliation: every raw race id is one clean race or quarantined)."""
+PARSED_TABLES = ("racecard_races", "result_races", "runners", "runner_odds", "results", "non_runners")
+
+Parsed = dict[str, pl.DataFrame]
+"""The parsers' frames by table (`PARSED_TABLES`), before validation."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class CleanRaceDays:
     validations: dict[str, Validation]
     """By validated table: racecard_races, result_races, runners, results, non_runners, runner_odds."""
     reconciliations: dict[str, Reconciliation]
+    """By validated table: rows per race counted from the raw JSON (`transforms.raw_counts`) vs clean +
+    quarantined rows of that race; for `races`, every raw race id vs clean races + quarantined race ids."""
 
 
 def _readable(raw: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
@@ -44,26 +53,35 @@ def _readable(raw: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     return readable["payload"], readable["race_date"]
 
 
-def clean_race_days(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame) -> CleanRaceDays:
+def clean_race_days(
+    raw_racecards: pl.DataFrame,
+    raw_results: pl.DataFrame,
+    *,
+    alter_parsed: Callable[[Parsed], Parsed] | None = None,
+) -> CleanRaceDays:
     """Parse, validate and split the raw rows (columns `race_id`, `race_date`, `payload`) of some race days.
 
     Quarantined rows carry their raw JSON fragment. Cutting every runner's fragment out of the payloads costs a
     second JSON pass over them (the odds make runners most of the bytes), so it is done only when a first,
     fragment-free pass quarantined something: then the days are cleaned again with fragments. Parsing and
     validation are deterministic, so both passes split the rows the same way.
+
+    `alter_parsed` (tests only) changes the parsers' frames before validation, to play a parser bug (a runner
+    dropped, an odds row doubled, a race lost) and see the reconciliation catch it.
     """
-    cleaned = _clean(raw_racecards, raw_results, include_raw=False)
+    cleaned = _clean(raw_racecards, raw_results, include_raw=False, alter_parsed=alter_parsed)
     if cleaned.quarantine.is_empty():
         return cleaned
-    return _clean(raw_racecards, raw_results, include_raw=True)
+    return _clean(raw_racecards, raw_results, include_raw=True, alter_parsed=alter_parsed)
 
 
-def _clean(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: bool) -> CleanRaceDays:
+def parse_race_days(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: bool = False) -> Parsed:
+    """The parsers' frames of the raw rows (`PARSED_TABLES`), before validation."""
     card_payloads, card_dates = _readable(raw_racecards)
     result_payloads, result_dates = _readable(raw_results)
     cards = racecards_from_payloads(card_payloads, include_raw, requested_dates=card_dates)
     outcomes = results_from_payloads(result_payloads, include_raw, requested_dates=result_dates)
-    parsed = {
+    return {
         "racecard_races": cards.races,
         "result_races": outcomes.races,
         "runners": cards.runners,
@@ -71,6 +89,17 @@ def _clean(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: 
         "results": outcomes.results,
         "non_runners": outcomes.non_runners,
     }
+
+
+def _clean(
+    raw_racecards: pl.DataFrame,
+    raw_results: pl.DataFrame,
+    include_raw: bool,
+    alter_parsed: Callable[[Parsed], Parsed] | None,
+) -> CleanRaceDays:
+    parsed = parse_race_days(raw_racecards, raw_results, include_raw)
+    if alter_parsed is not None:
+        parsed = alter_parsed(dict(parsed))
     validations = {table: validate(parsed[table], table) for table in RACE_TABLES}
     parsed["races"] = merge_races(validations["racecard_races"].valid, validations["result_races"].valid)
     validations["races"] = validate(parsed["races"], "races")
@@ -85,12 +114,39 @@ def _clean(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, include_raw: 
     quarantine = _with_race_dates(
         pl.concat([validation.quarantined for validation in validations.values()]), race_dates
     )
-    sources = {**parsed, "races": pl.concat([validations[t].valid.select("race_id") for t in RACE_TABLES])}
-    reconciliations = {
-        table: reconcile_rows(sources[table], validation.valid, validation.quarantined_keys, table)
-        for table, validation in validations.items()
+    return CleanRaceDays(tables, quarantine, validations, reconcile_race_days(raw_racecards, raw_results, validations))
+
+
+def reconcile_race_days(
+    raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, validations: dict[str, Validation]
+) -> dict[str, Reconciliation]:
+    """Each validated table against counts taken from the raw JSON, per race: raw = clean + quarantined.
+
+    Races per raw row, runners per racecard, odds per race, results runners per result race and non-runners
+    per result race come from `transforms.raw_counts` (a scan of the raw text, not the parsers). The merged
+    `races` compares race ids: every raw race id is a clean race or quarantined in one of the race tables, and
+    no clean race comes from nowhere.
+    """
+    cards, outcomes = racecard_counts(raw_racecards), result_counts(raw_results)
+    raw_rows = {
+        "racecard_races": rows_per_race(cards),
+        "result_races": rows_per_race(outcomes),
+        "runners": rows_per_race(cards, "runners"),
+        "runner_odds": rows_per_race(cards, "runner_odds"),
+        "results": rows_per_race(outcomes, "results"),
+        "non_runners": rows_per_race(outcomes, "non_runners"),
     }
-    return CleanRaceDays(tables, quarantine, validations, reconciliations)
+    reconciliations = {table: reconcile_per_race(raw_rows[table], validations[table]) for table in raw_rows}
+    clean_races = validations["races"].valid["race_id"]
+    quarantined_races = pl.concat(
+        [validations[table].quarantined["race_id"] for table in (*RACE_TABLES, "races")]
+    )
+    reconciliations["races"] = reconcile(
+        pl.concat([cards["race_id"], outcomes["race_id"]]),
+        clean_races,
+        quarantined_races.filter(~quarantined_races.is_in(clean_races.implode())),
+    )
+    return {table: reconciliations[table] for table in validations}
 
 
 def _with_race_dates(quarantine: pl.DataFrame, race_dates: pl.DataFrame) -> pl.DataFrame:
@@ -104,8 +160,5 @@ def _with_race_dates(quarantine: pl.DataFrame, race_dates: pl.DataFrame) -> pl.D
 
 
 def raw_runner_count(raw_racecards: pl.DataFrame) -> int:
-    """Runners in the raw racecard JSON, counted independently of the parser (for reconciliation tests)."""
-    lengths = _readable(raw_racecards)[0].str.json_path_match("$.runners").str.json_decode(
-        pl.List(pl.Struct({"horse_id": pl.Utf8}))
-    ).list.len()
-    return int(lengths.sum() or 0)
+    """Runners in the raw racecard JSON (`transforms.raw_counts`), over all races."""
+    return int(racecard_counts(raw_racecards)["runners"].sum())

@@ -7,7 +7,7 @@ import pytest
 from dagster import AssetCheckSeverity, AssetKey, MaterializeResult, asset, materialize
 
 from darkhorses_assets.checks import check_results_for, check_specs_for
-from darkhorses_assets.validation import reconcile, validate
+from darkhorses_assets.validation import reconcile, reconcile_per_race, validate
 from darkhorses_assets_tests.test_validation import RACE_DATE, frame_of, runners
 
 KEY = AssetKey(["clean", "runners"])
@@ -104,6 +104,23 @@ def test_reconciliation_result():
     result = results_by_name(validation, reconciliation=outcome)["runners_reconciliation"]
     assert not result.passed and result.severity == AssetCheckSeverity.ERROR
     assert result.metadata["missing_examples"].value == ["hrs_3"]
+
+
+def test_reconciliation_per_race_names_the_races_that_do_not_balance():
+    validation = validate(runners({"horse_id": "hrs_1"}, {"horse_id": "hrs_2", "age": 250},
+                                  {"race_id": "rac_2", "horse_id": "hrs_3"}), "runners")
+    raw_rows = pl.DataFrame({"race_id": ["rac_1", "rac_2"], "rows": [2, 2]})
+    balanced = results_by_name(validation, reconciliation=reconcile_per_race(
+        raw_rows.with_columns(pl.Series("rows", [2, 1])), validation))["runners_reconciliation"]
+    assert balanced.passed and balanced.metadata["unbalanced_races"].value == []
+
+    result = results_by_name(validation, reconciliation=reconcile_per_race(raw_rows, validation))
+    reconciled = result["runners_reconciliation"]
+    assert not reconciled.passed and reconciled.severity == AssetCheckSeverity.ERROR
+    assert reconciled.metadata["unbalanced_race_count"].value == 1
+    assert reconciled.metadata["unbalanced_races"].value == [
+        {"table": "runners", "race_id": "rac_2", "raw": 2, "clean": 1, "quarantined": 0, "collapsed": 0}]
+    assert reconciled.metadata["missing_examples"].value == ["rac_2"]
 
 
 def test_results_are_accepted_by_dagster():

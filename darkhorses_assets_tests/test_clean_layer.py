@@ -1,12 +1,14 @@
-"""clean_race_days on the real samples: every row clean, and a broken one quarantined with its raw fragment."""
+"""clean_race_days on the real samples: every row clean, a broken one quarantined with its raw fragment, and a
+broken parser caught by the reconciliation against the raw JSON."""
 
 import json
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from darkhorses_assets.clean_layer import clean_race_days, raw_runner_count
+from darkhorses_assets.clean_layer import clean_race_days, parse_race_days, raw_runner_count
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 
@@ -85,3 +87,72 @@ def test_runners_that_are_not_a_list_are_quarantined_not_lost():
     assert cleaned.reconciliations["runners"].raw == 2
     assert cleaned.tables["runner_odds"].is_empty() and cleaned.quarantine.filter(
         pl.col("table") == "runner_odds").is_empty(), "odds given as the API's empty string are no odds"
+
+
+CARDS = "racecards_pro_2025-10-13_gb_first2.json"
+RESULTS = "results_2025-10-13_gb_first2.json"
+
+
+def sample_days() -> tuple[pl.DataFrame, pl.DataFrame]:
+    return raw_rows(sample(CARDS, "racecards")), raw_rows(sample(RESULTS, "results"))
+
+
+def _drop_nth(table: str, n: int):
+    def alter(parsed):
+        parsed[table] = parsed[table].filter(pl.int_range(pl.len()) != n)
+        return parsed
+    return alter
+
+
+def _double_nth(table: str, n: int):
+    def alter(parsed):
+        parsed[table] = pl.concat([parsed[table], parsed[table].slice(n, 1)])
+        return parsed
+    return alter
+
+
+@pytest.mark.parametrize(("table", "alter", "row", "side", "also"), [
+    ("runners", _drop_nth, 3, "missing", set()),
+    ("runners", _double_nth, 9, "unexpected", set()),
+    ("runner_odds", _double_nth, 5, "unexpected", set()),
+    ("runner_odds", _drop_nth, 300, "missing", set()),
+    ("results", _drop_nth, 12, "missing", set()),
+    ("non_runners", _drop_nth, 0, "missing", set()),
+    ("racecard_races", _drop_nth, 1, "missing", {"races"}),  # the samples' card and result races differ
+    ("result_races", _drop_nth, 0, "missing", {"races"}),
+])
+def test_a_parser_that_loses_or_doubles_a_row_leaves_its_race_unbalanced(table, alter, row, side, also):
+    """The parsed frame is altered as a buggy parser would; that race fails, by name."""
+    cards, results = sample_days()
+    race_id = parse_race_days(cards, results)[table]["race_id"][row]
+
+    cleaned = clean_race_days(cards, results, alter_parsed=alter(table, row))
+    broken = cleaned.reconciliations[table]
+    assert not broken.balanced
+    assert getattr(broken, side).to_list() == [race_id]
+    assert broken.unbalanced["race_id"].to_list() == [race_id]
+    assert {name for name, r in cleaned.reconciliations.items() if not r.balanced} == {table, *also}
+
+
+def test_a_race_lost_by_both_parsers_is_missing_from_races():
+    cards, results = sample_days()
+    lost = cards["race_id"][0]
+
+    def lose_race(parsed):
+        for table, frame in parsed.items():
+            parsed[table] = frame.filter(pl.col("race_id") != lost)
+        return parsed
+
+    cleaned = clean_race_days(cards, results, alter_parsed=lose_race)
+    assert cleaned.reconciliations["races"].missing.to_list() == [lost]
+    unbalanced = {name for name, r in cleaned.reconciliations.items() if not r.balanced}
+    assert unbalanced == {"races", "racecard_races", "runners", "runner_odds"}
+
+
+def test_exact_duplicate_races_in_raw_balance_as_collapsed():
+    cards, results = sample_days()
+    twice = pl.concat([cards, cards.head(1)])
+    cleaned = clean_race_days(twice, results)
+    assert all(r.balanced for r in cleaned.reconciliations.values())
+    assert cleaned.validations["racecard_races"].collapsed_duplicates == 1
+    assert cleaned.tables["runners"].height == raw_runner_count(cards)

@@ -16,7 +16,7 @@ from darkhorses_assets.validation import (
     SCHEMA_RULE,
     hard_failures,
     reconcile,
-    reconcile_rows,
+    reconcile_per_race,
     validate,
 )
 
@@ -190,18 +190,33 @@ def test_reconcile_balanced_and_not():
     assert broken.in_both.to_list() == ["a"]
 
 
-def test_runners_in_raw_reconcile_with_clean_and_quarantined_by_row_id():
-    raw = runners({"horse_id": "hrs_1"}, {"horse_id": None}, {"horse_id": "hrs_3", "age": 9},
-                  {"horse_id": "hrs_3", "age": 10})
-    validation = validate(raw, "runners")
-    outcome = reconcile_rows(raw, validation.valid, validation.quarantined_keys, "runners")
-    assert outcome.balanced
-    assert (outcome.raw, outcome.clean, outcome.quarantined) == (3, 1, 2)
+def raw_rows_per_race(**rows: int) -> pl.DataFrame:
+    return pl.DataFrame({"race_id": list(rows), "rows": list(rows.values())})
 
-    lost = reconcile_rows(raw, validation.valid.clear(), validation.quarantined_keys, "runners")
-    assert lost.missing.to_list() == ["race_id=rac_1|horse_id=hrs_1"]
-    invented = runners({"horse_id": "hrs_9"})
-    doubled = reconcile_rows(raw, pl.concat([validation.valid, invented, raw.filter(pl.col("horse_id").is_null())]),
-                             validation.quarantined_keys, "runners")
-    assert doubled.unexpected.to_list() == ["race_id=rac_1|horse_id=hrs_9"]
-    assert doubled.in_both.to_list() == ["race_id=rac_1|horse_id=null"]
+
+def test_rows_per_race_reconcile_raw_with_clean_quarantined_and_collapsed():
+    parsed = runners({"horse_id": "hrs_1"}, {"horse_id": None}, {"horse_id": "hrs_3", "age": 9},
+                     {"horse_id": "hrs_3", "age": 10}, {"horse_id": "hrs_5"}, {"horse_id": "hrs_5"},
+                     {"race_id": "rac_2", "horse_id": "hrs_6"})
+    validation = validate(parsed, "runners")
+    assert (validation.valid.height, validation.quarantined.height, validation.collapsed_duplicates) == (3, 3, 1)
+    outcome = reconcile_per_race(raw_rows_per_race(rac_1=6, rac_2=1), validation)
+    assert outcome.balanced and outcome.unbalanced.is_empty()
+    assert (outcome.raw, outcome.clean, outcome.quarantined) == (7, 3, 3)
+
+
+def test_a_race_with_rows_lost_or_invented_is_named():
+    validation = validate(runners({"horse_id": "hrs_1"}, {"race_id": "rac_2", "horse_id": "hrs_2"}), "runners")
+    outcome = reconcile_per_race(raw_rows_per_race(rac_1=2, rac_2=0, rac_3=1), validation)
+    assert not outcome.balanced
+    assert outcome.missing.to_list() == ["rac_1", "rac_3"]
+    assert outcome.unexpected.to_list() == ["rac_2"]
+    assert outcome.unbalanced.rows() == [("rac_1", 2, 1, 0, 0), ("rac_2", 0, 1, 0, 0), ("rac_3", 1, 0, 0, 0)]
+
+
+def test_rows_of_races_without_id_reconcile_as_one_group():
+    validation = validate(runners({"race_id": None, "horse_id": "hrs_1"}), "runners")
+    raw = pl.DataFrame({"race_id": [None], "rows": [1]}, schema={"race_id": pl.String, "rows": pl.Int64})
+    assert reconcile_per_race(raw, validation).balanced
+    lost = reconcile_per_race(raw.with_columns(pl.lit(2).alias("rows")), validation)
+    assert lost.missing.to_list() == ["(no race_id)"]
