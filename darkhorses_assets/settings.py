@@ -27,6 +27,8 @@ from darkhorses_assets.database_url import database_url_problem, redact_url
 DATABASE_URL_ENV = "DARKHORSES_DATABASE_URL"
 DAGSTER_STORAGE_URL_ENV = "DARKHORSES_DAGSTER_STORAGE_URL"
 START_DATE_ENV = "DARKHORSES_START_DATE"
+RACECARDS_HISTORY_FROM_ENV = "DARKHORSES_RACECARDS_HISTORY_FROM"
+RESULTS_HISTORY_FROM_ENV = "DARKHORSES_RESULTS_HISTORY_FROM"
 RECORD_DIR_ENV = "DARKHORSES_RECORD_DIR"
 HOST_ENV = "DARKHORSES_HOST"
 PORT_ENV = "DARKHORSES_PORT"
@@ -39,6 +41,9 @@ RACING_API_BASE_URL_ENV = "RACING_API_BASE_URL"
 CREDENTIAL_ENVS = ("RACING_API_USERNAME", "RACING_API_PASSWORD")
 
 DEFAULT_START_DATE = date(2015, 1, 1)
+PRO_RACECARDS_FROM = date(2023, 1, 23)
+"""The first day `/v1/racecards/pro` has racecards for ("Historical racecards are available from 2023-01-23, when
+our tracking began", the API's own documentation)."""
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 DEFAULT_RACING_API_BASE_URL = "https://api.theracingapi.com"
@@ -66,6 +71,9 @@ Environ = Mapping[str, str]
 class SettingsError(ValueError):
     """A setting with a bad value. The message names the variable, its value with secrets as `***`, what is
     wrong and an example of a good value; `variables` lists every variable at fault."""
+
+    retryable = False
+    """A run meeting a bad setting fails at once (`darkhorses_assets.fail_fast`): a retry reads the same value."""
 
     def __init__(self, message: str, variables: tuple[str, ...] = ()):
         super().__init__(message)
@@ -100,23 +108,25 @@ def dagster_storage_url(environ: Environ | None = None) -> str | None:
 def start_date(environ: Environ | None = None, *, today: date | None = None) -> date:
     """DARKHORSES_START_DATE: the first race day of the daily partitions (default 2015-01-01), not after today
     (UK), which would leave no partition at all."""
-    value = _get(environ, START_DATE_ENV)
-    if value is None:
-        return DEFAULT_START_DATE
-    example = DEFAULT_START_DATE.isoformat()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise SettingsError.bad_value(START_DATE_ENV, value, "is not a date written YYYY-MM-DD", example)
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError as error:
-        raise SettingsError.bad_value(START_DATE_ENV, value, f"is not a calendar date ({error})", example) from None
-    today = today or datetime.now(_UK).date()
-    if parsed > today:
-        raise SettingsError.bad_value(
-            START_DATE_ENV, value,
-            f"is after today ({today.isoformat()}, UK): there would be no race day to fetch; use a past date",
-            example)
-    return parsed
+    value = _past_date(environ, START_DATE_ENV, today, "there would be no race day to fetch")
+    return DEFAULT_START_DATE if value is None else value
+
+
+def racecards_history_from(environ: Environ | None = None, *, today: date | None = None) -> date:
+    """DARKHORSES_RACECARDS_HISTORY_FROM: the first day `raw_racecards` asks the API for (default 2023-01-23,
+    where the real API's pro racecards begin); earlier partitions are materialized empty without a request.
+    The simulator serves racecards from 2015: set 2015-01-01 to backfill them offline. Not after today."""
+    value = _past_date(environ, RACECARDS_HISTORY_FROM_ENV, today, "no past racecard would ever be fetched",
+                       example=PRO_RACECARDS_FROM.isoformat())
+    return PRO_RACECARDS_FROM if value is None else value
+
+
+def results_history_from(environ: Environ | None = None, *, today: date | None = None) -> date | None:
+    """DARKHORSES_RESULTS_HISTORY_FROM: the first day `raw_results` asks the API for; earlier partitions are
+    materialized empty without a request. For plans whose results reach back only so far (the Standard plan:
+    12 months). None when unset: every day is asked for. Not after today."""
+    return _past_date(environ, RESULTS_HISTORY_FROM_ENV, today, "no result would ever be fetched",
+                      example="2025-01-01")
 
 
 def record_dir(environ: Environ | None = None) -> Path | None:
@@ -249,6 +259,8 @@ class Settings:
     database_url: str | None
     dagster_storage_url: str | None
     start_date: date
+    racecards_history_from: date
+    results_history_from: date | None
     record_dir: Path | None
     host: str
     port: int
@@ -269,6 +281,8 @@ def load_settings(environ: Environ | None = None, *, today: date | None = None) 
         "database_url": database_url,
         "dagster_storage_url": dagster_storage_url,
         "start_date": lambda env: start_date(env, today=today),
+        "racecards_history_from": lambda env: racecards_history_from(env, today=today),
+        "results_history_from": lambda env: results_history_from(env, today=today),
         "record_dir": record_dir,
         "host": host,
         "port": port,
@@ -300,7 +314,8 @@ def load_settings(environ: Environ | None = None, *, today: date | None = None) 
 
 
 KNOWN_VARIABLES = frozenset({
-    DATABASE_URL_ENV, DAGSTER_STORAGE_URL_ENV, START_DATE_ENV, RECORD_DIR_ENV, HOST_ENV, PORT_ENV, STATE_DIR_ENV,
+    DATABASE_URL_ENV, DAGSTER_STORAGE_URL_ENV, START_DATE_ENV, RACECARDS_HISTORY_FROM_ENV, RESULTS_HISTORY_FROM_ENV,
+    RECORD_DIR_ENV, HOST_ENV, PORT_ENV, STATE_DIR_ENV,
     AUTOMATION_ENV, SIMULATOR_PORT_ENV, ALERT_WEBHOOK_ENV, RACING_API_BASE_URL_ENV, *CREDENTIAL_ENVS,
     *(SIM_FAULT_PREFIX + suffix for suffix in SIM_FAULT_FIELDS),
 })
@@ -328,6 +343,25 @@ def _get(environ: Environ | None, name: str) -> str | None:
     value = (os.environ if environ is None else environ).get(name)
     value = value.strip() if value is not None else None
     return value or None
+
+
+def _past_date(environ: Environ | None, name: str, today: date | None, consequence: str, *,
+               example: str = DEFAULT_START_DATE.isoformat()) -> date | None:
+    """The variable as a date written YYYY-MM-DD, not after today (UK); None when unset."""
+    value = _get(environ, name)
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise SettingsError.bad_value(name, value, "is not a date written YYYY-MM-DD", example)
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError as error:
+        raise SettingsError.bad_value(name, value, f"is not a calendar date ({error})", example) from None
+    today = today or datetime.now(_UK).date()
+    if parsed > today:
+        raise SettingsError.bad_value(
+            name, value, f"is after today ({today.isoformat()}, UK): {consequence}; use a past date", example)
+    return parsed
 
 
 def _port(environ: Environ | None, name: str, *, default: int, lowest: int, example: str) -> int:

@@ -29,6 +29,11 @@ BAD_VALUES = [
     ("DARKHORSES_START_DATE", "2015-02-30", "not a calendar date", "2015-02-30"),
     ("DARKHORSES_START_DATE", "2025-10-19", "after today (2025-10-18, UK)", "2025-10-19"),
     ("DARKHORSES_START_DATE", "2030-01-01", "after today", "2030-01-01"),
+    ("DARKHORSES_RACECARDS_HISTORY_FROM", "23/01/2023", "YYYY-MM-DD", "23/01/2023"),
+    ("DARKHORSES_RACECARDS_HISTORY_FROM", "2025-10-19", "after today (2025-10-18, UK)", "2025-10-19"),
+    ("DARKHORSES_RESULTS_HISTORY_FROM", "last year", "YYYY-MM-DD", "last year"),
+    ("DARKHORSES_RESULTS_HISTORY_FROM", "2024-02-30", "not a calendar date", "2024-02-30"),
+    ("DARKHORSES_RESULTS_HISTORY_FROM", "2026-01-01", "no result would ever be fetched", "2026-01-01"),
     ("DARKHORSES_DATABASE_URL", f"darkhorses:{PASSWORD}@db.example:5432/darkhorses", "postgresql://",
      "darkhorses:***@db.example:5432/darkhorses"),
     ("DARKHORSES_DATABASE_URL", f"mysql://me:{PASSWORD}@db/x", "postgresql://", "mysql://me:***@db/x"),
@@ -82,7 +87,8 @@ def test_unset_and_empty_variables_mean_the_defaults(tmp_path, monkeypatch):
     for environ in ({}, empty, {name: "  " for name in settings.KNOWN_VARIABLES}):
         loaded = load_settings(environ, today=TODAY)
         assert loaded == settings.Settings(
-            database_url=None, dagster_storage_url=None, start_date=date(2015, 1, 1), record_dir=None,
+            database_url=None, dagster_storage_url=None, start_date=date(2015, 1, 1),
+            racecards_history_from=date(2023, 1, 23), results_history_from=None, record_dir=None,
             host="127.0.0.1", port=3000, state_dir=tmp_path.resolve() / ".darkhorses", automation_enabled=True,
             simulator_port=0, alert_webhook_url=None, racing_api_base_url="https://api.theracingapi.com",
             racing_api_credentials_set=False, sim_faults={})
@@ -93,6 +99,8 @@ def test_good_values_are_parsed(tmp_path):
         "DARKHORSES_DATABASE_URL": f"postgresql://me:{PASSWORD}@db.example:5433/darkhorses",
         "DARKHORSES_DAGSTER_STORAGE_URL": "postgresql+psycopg2://me@/darkhorses?host=/tmp/pg",
         "DARKHORSES_START_DATE": " 2025-10-18 ",
+        "DARKHORSES_RACECARDS_HISTORY_FROM": "2015-01-01",
+        "DARKHORSES_RESULTS_HISTORY_FROM": "2024-10-18",
         "DARKHORSES_RECORD_DIR": str(tmp_path / "recordings"),
         "DARKHORSES_HOST": "0.0.0.0",
         "DARKHORSES_PORT": "3001",
@@ -111,6 +119,8 @@ def test_good_values_are_parsed(tmp_path):
     assert loaded.database_url == environ["DARKHORSES_DATABASE_URL"]
     assert loaded.dagster_storage_url == environ["DARKHORSES_DAGSTER_STORAGE_URL"]
     assert loaded.start_date == TODAY  # today itself is allowed: one race day
+    assert loaded.racecards_history_from == date(2015, 1, 1)  # the simulator's cards, offline
+    assert loaded.results_history_from == date(2024, 10, 18)  # a Standard plan: 12 months of results
     assert loaded.record_dir == tmp_path / "recordings"
     assert (loaded.host, loaded.port, loaded.simulator_port) == ("0.0.0.0", 3001, 8765)
     assert loaded.state_dir == tmp_path / "state"

@@ -11,6 +11,13 @@ blip, and a run retry would fetch the whole range — up to a month, ≈ 60 requ
 twice more to most likely archive the same error. Fewer races is not a transport fault at all: asking again a
 minute later gives the same answer, and the decision belongs to a person. Both failures say what to do.
 
+Never is a request spent on data that cannot exist: a day before the API's data for it begins
+(`raw_racecards` before DARKHORSES_RACECARDS_HISTORY_FROM, default 2023-01-23, where pro racecards begin;
+`raw_results` before DARKHORSES_RESULTS_HISTORY_FROM, for plans whose results reach back only 12 months) or
+after today (`raw_results`) is skipped: no request, and the metadata `skipped_days` says why. A skipped day is
+not fetched, so it cannot be judged: rows already stored for it are kept as they are (written back unchanged
+in the range's replace), never counted as "fewer races"; with none stored it stays an empty partition.
+
 Nor is any other error a retry cannot help — 401/403, 422, a paging total that changed, an unreachable
 RACING_API_BASE_URL, a malformed DARKHORSES_DATABASE_URL or refused database credentials: each fails on the
 first attempt as `Failure(allow_retries=False)` (`darkhorses_assets.fail_fast`). 429, 5xx, timeouts and
@@ -19,7 +26,7 @@ RetryPolicy.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 from dagster import (
@@ -41,12 +48,15 @@ from dagster import (
 )
 from pydantic import Field
 
+from darkhorses_assets import settings
 from darkhorses_assets.fail_fast import fail_fast
+from darkhorses_assets.io import PartitionSlice, PostgresClient, table_for
 from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
 from darkhorses_assets.partitions import race_days, today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.transforms.raw_rows import (
     JSON_COLUMNS,
+    RAW_RACE_SCHEMA,
     course_rows,
     race_rows,
     races_per_day,
@@ -157,28 +167,68 @@ def _refuse_fewer_races(context: AssetExecutionContext, shrunk: list[tuple[date,
     )
 
 
+SkipReason = Callable[[date], str | None]
+"""Why a race day is not asked for (its data cannot exist), or None to ask."""
+
+
+def _skipped_ranges(skipped: dict[date, str]) -> list[dict]:
+    """Consecutive skipped days with one reason as one entry: a skipped year is a line, not 365."""
+    ranges: list[dict] = []
+    for day, reason in sorted(skipped.items()):
+        last = ranges[-1] if ranges else None
+        if last and last["reason"] == reason and date.fromisoformat(last["last"]) + timedelta(days=1) == day:
+            last["last"], last["days"] = day.isoformat(), last["days"] + 1
+        else:
+            ranges.append({"first": day.isoformat(), "last": day.isoformat(), "days": 1, "reason": reason})
+    return ranges
+
+
+def _stored_rows(context: AssetExecutionContext, warehouse: WarehouseResource, days: list[date]) -> pl.DataFrame:
+    """The stored rows of `days` (skipped days with stored races), to write back unchanged."""
+    first, last = min(days), max(days)
+    zone = context.partition_time_window.start.tzinfo
+    start, end = (datetime.combine(day, time(0), zone) for day in (first, last + timedelta(days=1)))
+    stored = PostgresClient(warehouse.database_url).read_frame(
+        table_for(context.asset_key, {}), list(RAW_RACE_SCHEMA),
+        PartitionSlice("race_date", f"{first}..{last}", start, end))
+    return stored.filter(pl.col("race_date").is_in(days)).cast(RAW_RACE_SCHEMA)
+
+
 def _materialize_race_days(
     context: AssetExecutionContext,
     config: RaceDayRefresh,
     warehouse: WarehouseResource,
     fetch_day: Callable[[date], list],
     envelope_key: str,
+    skip_reason: SkipReason,
 ) -> Iterator:
     days = _days(context)
+    skipped = {day: reason for day in days if (reason := skip_reason(day)) is not None}
     frames, requests = [], 0
     for number, day in enumerate(days, start=1):
+        if day in skipped:
+            continue
         pages = fetch_day(day)
         requests += len(pages)
         frames.append(race_rows(pages, day, envelope_key))
         context.log.info(f"{day}: {frames[-1].height} races from {len(pages)} page(s) [{number}/{len(days)} days]")
+    if skipped:
+        context.log.info(f"{len(skipped)} of {len(days)} day(s) skipped without a request: "
+                         + "; ".join(f"{r['first']} .. {r['last']}: {r['reason']}" for r in _skipped_ranges(skipped)))
     rows = pl.concat(frames) if frames else race_rows([], days[0], envelope_key)
     _refuse_unreadable(context, warehouse, rows, requests)
+    stored = warehouse.stored_races_per_day(context.asset_key, days[0], days[-1])
+    kept_days = [day for day in skipped if stored.get(day)]
+    if kept_days:
+        kept = _stored_rows(context, warehouse, kept_days)
+        context.log.info(f"keeping the {kept.height} stored races of {len(kept_days)} skipped day(s) as they are")
+        rows = pl.concat([rows, kept])
     per_day = races_per_day(rows)
     now = dict(zip(per_day["race_date"].to_list(), per_day["races"].to_list(), strict=True))
-    stored = warehouse.stored_races_per_day(context.asset_key, days[0], days[-1])
-    past_days = [day for day in days if day <= today_in_uk()]
+    past_days = [day for day in days if day <= today_in_uk() and day not in skipped]
     _refuse_fewer_races(context, _fewer_races(now, stored, past_days), config.allow_fewer_races)
-    blank_days = [day.isoformat() for day in days if not now.get(day)]
+    blank_days = [day.isoformat() for day in days if not now.get(day) and day not in skipped]
+    skipped_days = MetadataValue.json(_skipped_ranges(skipped))
 
     yield Output(
         rows,
@@ -188,14 +238,17 @@ def _materialize_race_days(
             "api_requests": MetadataValue.int(requests),
             "race_days": MetadataValue.int(len(days)),
             "blank_days": MetadataValue.json(blank_days),
-            "races_per_day": MetadataValue.md(_markdown(days, now, stored)),
+            "skipped_days": skipped_days,
+            "races_kept_on_skipped_days": MetadataValue.int(sum(stored.get(day, 0) for day in kept_days)),
+            "races_per_day": MetadataValue.md(_markdown(days, now, stored, skipped)),
         },
     )
     yield AssetCheckResult(
         check_name="races_every_day",
         passed=not blank_days,
         severity=AssetCheckSeverity.WARN,
-        metadata={"partition_range": f"{days[0]} .. {days[-1]}", "blank_days": MetadataValue.json(blank_days)},
+        metadata={"partition_range": f"{days[0]} .. {days[-1]}", "blank_days": MetadataValue.json(blank_days),
+                  "skipped_days": skipped_days},
     )
 
 
@@ -212,11 +265,12 @@ RACE_DAY_API_ASSET = dict(
 """What every daily raw asset shares: layer, API pool, month-sized backfill runs, json payloads."""
 
 
-def _markdown(days: list[date], now: dict[date, int], stored: dict[date, int], limit: int = 40) -> str:
-    lines = ["| race_date | races | stored before |", "|---|---|---|"]
-    lines += [f"| {day} | {now.get(day, 0)} | {stored.get(day, 0)} |" for day in days[:limit]]
+def _markdown(days: list[date], now: dict[date, int], stored: dict[date, int], skipped: dict[date, str],
+              limit: int = 40) -> str:
+    lines = ["| race_date | races | stored before | skipped |", "|---|---|---|---|"]
+    lines += [f"| {day} | {now.get(day, 0)} | {stored.get(day, 0)} | {skipped.get(day, '')} |" for day in days[:limit]]
     if len(days) > limit:
-        lines.append(f"| … {len(days) - limit} more days | | |")
+        lines.append(f"| … {len(days) - limit} more days | | | |")
     return "\n".join(lines)
 
 
@@ -226,7 +280,9 @@ def _raw_results(
 ):
     """Every GB + IRE result of the race day, verbatim from `/v1/results` (one date per call, paged to `total`).
 
-    Days after today cost no request: they have no results yet.
+    Days after today cost no request: they have no results yet. Nor do days before
+    DARKHORSES_RESULTS_HISTORY_FROM, when set (a plan whose results reach back only 12 months); a results date
+    outside the plan otherwise fails at once naming the limit. Skipped days are listed in `skipped_days`.
 
     One row per race: `race_id`, `race_date`, `fetched_at`, the `request` (path + params, no credentials) and the
     race JSON as `payload` (json). Stored races are only ever replaced by an answer at least as complete: a page
@@ -234,11 +290,10 @@ def _raw_results(
     fewer races for a day up to today than are stored — unless run with config `allow_fewer_races: true`
     (launchpad: `ops: {raw__raw_results: {config: {allow_fewer_races: true}}}`).
     """
-    def fetch_results(day: date) -> list:
-        return racing_api.fetch_results_day(day) if day <= today_in_uk() else []
-
     with fail_fast():
-        yield from _materialize_race_days(context, config, warehouse, fetch_results, "results")
+        history_from = settings.results_history_from()
+        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_results_day, "results",
+                                          lambda day: _results_skip_reason(day, history_from, today_in_uk()))
 
 
 def _raw_racecards(
@@ -249,10 +304,31 @@ def _raw_racecards(
 
     Runners carry declarations and bookmaker `odds[]`. Same row layout and the same never-worse rule as
     `raw_results` (days after today may shrink freely: cards change until the off); force with
-    `ops: {raw__raw_racecards: {config: {allow_fewer_races: true}}}`.
+    `ops: {raw__raw_racecards: {config: {allow_fewer_races: true}}}`. Days before
+    DARKHORSES_RACECARDS_HISTORY_FROM (default 2023-01-23, where the API's pro racecards begin; the simulator
+    has them from 2015) cost no request and are listed in `skipped_days`.
     """
     with fail_fast():
-        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_racecards_day, "racecards")
+        history_from = settings.racecards_history_from()
+        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_racecards_day, "racecards",
+                                          lambda day: _racecards_skip_reason(day, history_from))
+
+
+def _results_skip_reason(day: date, history_from: date | None, today: date) -> str | None:
+    if day > today:
+        return f"after today ({today}): no results yet"
+    if history_from is not None and day < history_from:
+        return f"before {settings.RESULTS_HISTORY_FROM_ENV}={history_from}"
+    return None
+
+
+def _racecards_skip_reason(day: date, history_from: date) -> str | None:
+    if day >= history_from:
+        return None
+    if history_from == settings.PRO_RACECARDS_FROM:
+        return (f"before {history_from}: the API's pro racecards begin then "
+                f"(to ask anyway, set {settings.RACECARDS_HISTORY_FROM_ENV})")
+    return f"before {settings.RACECARDS_HISTORY_FROM_ENV}={history_from}"
 
 
 def _raw_courses(

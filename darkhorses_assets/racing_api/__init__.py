@@ -6,6 +6,7 @@ from .errors import (
     RacingApiError,
     RacingApiIncomplete,
     RacingApiNotFound,
+    RacingApiPlanLimit,
     RacingApiRequestError,
     RacingApiUnavailable,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "RacingApiError",
     "RacingApiIncomplete",
     "RacingApiNotFound",
+    "RacingApiPlanLimit",
     "RacingApiRequestError",
     "RacingApiResource",
     "RacingApiUnavailable",

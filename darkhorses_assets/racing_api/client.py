@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import requests
@@ -42,6 +43,7 @@ from .errors import (
     RacingApiError,
     RacingApiIncomplete,
     RacingApiNotFound,
+    RacingApiPlanLimit,
     RacingApiRequestError,
     RacingApiUnavailable,
     RacingApiUnreachable,
@@ -62,6 +64,10 @@ RESULTS_PAGE_LIMIT = 50
 RESULTS_MAX_SKIP = 20000
 RACECARDS_PAGE_LIMIT = 500
 RACECARDS_MAX_SKIP = 500
+STANDARD_PLAN_RESULTS_MONTHS = 12
+"""How far back `/v1/results` reaches on the Standard plan; older dates need the paid history add-on."""
+RESULTS_HISTORY_FROM_ENV = "DARKHORSES_RESULTS_HISTORY_FROM"
+_UK = ZoneInfo("Europe/London")
 
 _TRANSIENT_EXCEPTIONS = (
     requests.exceptions.Timeout,
@@ -175,6 +181,12 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 def _http_error(status: int, path: str, name: str, body: Any, text: str | None) -> RacingApiError:
     """The exception for a non-retryable answer; ``detail`` is the API's own explanation."""
+    error = _http_error_for(status, path, name, body, text)
+    error.status = status
+    return error
+
+
+def _http_error_for(status: int, path: str, name: str, body: Any, text: str | None) -> RacingApiError:
     if status in (401, 403):
         return RacingApiAuthError(
             f"The Racing API rejected the credentials ({status}): set RACING_API_USERNAME / "
@@ -187,6 +199,14 @@ def _http_error(status: int, path: str, name: str, body: Any, text: str | None) 
     return RacingApiRequestError(
         f"The Racing API refused GET {name} ({status}): {detail}. Fix the request; it is not retried."
     )
+
+
+def standard_plan_results_from(today: date) -> date:
+    """The oldest result date the Standard plan covers on `today` (UK): the same day 12 months earlier."""
+    try:
+        return today.replace(year=today.year - STANDARD_PLAN_RESULTS_MONTHS // 12)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - STANDARD_PLAN_RESULTS_MONTHS // 12, day=28)
 
 
 def _envelope_problem(body: Any, expect_keys: Sequence[str]) -> str | None:
@@ -347,9 +367,23 @@ class RacingApiResource(dg.ConfigurableResource):
         )
 
     def fetch_results_day(self, day: date, page_size: int = RESULTS_PAGE_LIMIT) -> list[ApiPage]:
-        """Every GB/IRE result for one race date, paging ``/v1/results`` until the API's ``total``."""
+        """Every GB/IRE result for one race date, paging ``/v1/results`` until the API's ``total``.
+
+        A 401/403/422 for a date older than the Standard plan's 12 months raises RacingApiPlanLimit, saying so.
+        """
         params = {"start_date": day.isoformat(), "end_date": day.isoformat(), "region": self.regions}
-        return self._fetch_all_pages("/v1/results", params, "results", page_size, RESULTS_MAX_SKIP)
+        try:
+            return self._fetch_all_pages("/v1/results", params, "results", page_size, RESULTS_MAX_SKIP)
+        except (RacingApiAuthError, RacingApiRequestError) as error:
+            plan_from = standard_plan_results_from(datetime.now(_UK).date())
+            if day >= plan_from:
+                raise
+            raise RacingApiPlanLimit(
+                f"The Racing API refused results for {day} ({error.status}): it is older than the "
+                f"{STANDARD_PLAN_RESULTS_MONTHS} months of results the Standard plan covers (from {plan_from}): "
+                f"set {RESULTS_HISTORY_FROM_ENV}={plan_from} to skip earlier days without a request, or add the "
+                "results history add-on to your plan (theracingapi.com, My Account). Not retried."
+            ) from error
 
     def results_total(self, day: date) -> int:
         """How many GB/IRE results the API holds for ``day``: one request (``limit=1``), never retried.

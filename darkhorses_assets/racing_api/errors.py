@@ -13,6 +13,8 @@ class RacingApiError(Exception):
     """Base class for every error the Racing API client raises."""
 
     retryable: bool = True
+    status: int | None = None
+    """The HTTP status of the answer that raised it, when there was one."""
 
 
 class RacingApiAuthError(RacingApiError):
@@ -23,6 +25,13 @@ class RacingApiAuthError(RacingApiError):
 
 class RacingApiRequestError(RacingApiError):
     """422 or another non-retryable 4xx: the request itself is wrong. Never retried."""
+
+    retryable = False
+
+
+class RacingApiPlanLimit(RacingApiError):
+    """401/403/422 to a results request for a date older than the Standard plan's 12 months: outside the plan,
+    not a wrong request. Never retried; the message names the plan limit and DARKHORSES_RESULTS_HISTORY_FROM."""
 
     retryable = False
 
