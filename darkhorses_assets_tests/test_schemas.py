@@ -198,3 +198,56 @@ def test_a_nameless_person_stays_clean_and_is_counted(entity):
     validation = validate(dimension(entity, {}, {f"{entity}_name": None}), DIMENSIONS[entity])
     assert validation.valid.height == 2
     assert {rule.name: rule.failing_rows for rule in validation.soft_rules} == {f"{entity}_name:present": 1}
+
+
+def set_first(frame: pl.DataFrame, column: str, value, where: str | None = None) -> pl.DataFrame:
+    """``frame`` with ``column`` set to ``value`` on its first row (its first row where ``where`` is not null)."""
+    index = 0 if where is None else frame[where].is_not_null().arg_true()[0]
+    return frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == index).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+    )
+
+
+@pytest.mark.parametrize(("table", "column", "value", "amount", "reason"), [
+    ("racecard_races", "prize_currency", "USD", None, "prize_currency:known_prize_currency (got USD)"),
+    ("racecard_races", "prize_currency", None, None, "prize_has_currency"),
+    ("result_races", "tote_win_currency", "USD", None, "tote_win_currency:known_tote_currency (got USD)"),
+    ("result_races", "tote_pl_currency", None, None, "tote_has_currency"),
+    ("result_races", "tote_trifecta_currency", None, "tote_trifecta", "tote_has_currency"),
+    ("races", "tote_ex_currency", "XYZ", "tote_ex", "tote_ex_currency:known_tote_currency (got XYZ)"),
+    ("races", "prize_currency", None, "prize", "prize_has_currency"),
+    ("results", "prize_won_currency", None, "prize_won", "prize_won_has_currency"),
+    ("results", "prize_won_currency", "usd", "prize_won", "prize_won_currency:known_prize_won_currency (got usd)"),
+])  # fmt: skip
+def test_money_without_a_known_currency_is_quarantined(sample_frames, table, column, value, amount, reason):
+    frame = set_first(sample_frames[table], column, value, where=amount)
+    validation = validate(frame, table)
+    assert validation.valid.height == frame.height - 1
+    assert reasons(validation) == [{reason}]
+
+
+PLACE_PAYS = "tote_pl_amounts:one_to_four_place_pays_of_at_least_1"
+
+
+@pytest.mark.parametrize(("table", "column", "value", "rule"), [
+    ("result_races", "winning_time_vs_standard_s", 121.0, "winning_time_vs_standard_s:in_range(-30, 120)"),
+    ("result_races", "winning_time_vs_standard_s", -31.0, "winning_time_vs_standard_s:in_range(-30, 120)"),
+    ("result_races", "tote_pl_amounts", [0.5, 1.2], PLACE_PAYS),
+    ("result_races", "tote_pl_amounts", [1.1, 1.2, 1.3, 1.4, 1.5], PLACE_PAYS),
+    ("result_races", "tote_win", 0.5, "tote_win:greater_than_or_equal_to(1)"),
+    ("racecard_races", "prize", 0.0, "prize:greater_than(0)"),
+    ("results", "prize_won", 0.0, "prize_won:greater_than(0)"),
+    ("runners", "last_run_other_code", "X", "last_run_other_code:known_last_run_code"),
+    ("runners", "days_since_last_run", 0, ("days_since_last_run:in_range(1, 10000)", "last_run_is_the_nearer")),
+    ("runners", "days_since_last_run", 99, "last_run_is_the_nearer"),
+])  # fmt: skip
+def test_implausible_new_values_stay_clean_and_are_counted(sample_frames, table, column, value, rule):
+    frame = sample_frames[table]
+    if isinstance(value, list):
+        frame = frame.with_columns(pl.Series(column, [value] + frame[column].to_list()[1:]))
+    else:
+        frame = set_first(frame, column, value)
+    validation = validate(frame, table)
+    assert validation.quarantined.is_empty()
+    failing = {r.name: r.failing_rows for r in validation.soft_rules if r.failing_rows}
+    assert failing == dict.fromkeys([rule] if isinstance(rule, str) else rule, 1)

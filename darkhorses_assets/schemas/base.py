@@ -19,13 +19,17 @@ import polars as pl
 from pandera.api.polars.model_config import BaseConfig
 
 from darkhorses_assets.transforms._frames import Schema
-from darkhorses_assets.transforms.parsing import FINISHED, NON_FINISH_CODES, SEX_CODES
+from darkhorses_assets.transforms.parsing import CURRENCIES, FINISHED, NON_FINISH_CODES, SEX_CODES
 
 REGIONS = ("GB", "IRE")
 FINISH_STATUSES = (FINISHED, *NON_FINISH_CODES)
 """``FIN`` for a numbered finisher, else a known position code (domain.md §2)."""
 SP_FAVOURITES = ("F", "J", "C")
 SEX_CODE_VALUES = tuple(sorted(SEX_CODES))
+CURRENCY_CODES = CURRENCIES
+"""Currencies a clean money column may be in (GBP for GB, EUR for IRE)."""
+LAST_RUN_CODES = ("F", "H", "C")
+"""Codes in a racecard `last_run` bracket: flat, hurdle, chase."""
 
 
 class HardConfig(BaseConfig):
@@ -55,3 +59,10 @@ def typed_columns(name: str, schema: Schema, base: type[pa.DataFrameModel] = pa.
         **{column: pa.Field(nullable=True) for column in schema},
     }
     return type(name, (base,), namespace)
+
+
+def amounts_have_currency(data: pa.PolarsData, pairs: dict[str, str]) -> pl.LazyFrame:
+    """Check body: every money amount present (``pairs``: amount column -> its currency column) has its
+    currency, so no number is ever read in the wrong currency."""
+    has_currency = [pl.col(amount).is_null() | pl.col(currency).is_not_null() for amount, currency in pairs.items()]
+    return data.lazyframe.select(pl.all_horizontal(has_currency))

@@ -6,12 +6,14 @@ import pandera.polars as pa
 import polars as pl
 
 from darkhorses_assets.schemas.base import (
+    CURRENCY_CODES,
     FINISH_STATUSES,
     FINISHED,
     SEX_CODE_VALUES,
     SP_FAVOURITES,
     HardConfig,
     SoftConfig,
+    amounts_have_currency,
     is_one_of,
     typed_columns,
 )
@@ -37,6 +39,15 @@ class ResultsHard(typed_columns("ResultsColumns", RESULTS_SCHEMA)):
     def known_sex_code(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return is_one_of(data, SEX_CODE_VALUES)
 
+    @pa.check("prize_won_currency", name="known_prize_won_currency")
+    def known_prize_won_currency(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return is_one_of(data, CURRENCY_CODES)
+
+    @pa.dataframe_check(name="prize_won_has_currency")
+    def prize_won_has_currency(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Prize money is never a bare number: its currency is beside it."""
+        return amounts_have_currency(data, {"prize_won": "prize_won_currency"})
+
     class Config(HardConfig):
         unique = ["race_id", "horse_id"]
 
@@ -50,6 +61,7 @@ class ResultsSoft(DeclarationSoft):
     ovr_btn_lengths: pl.Float64 = pa.Field(nullable=True, ge=0)
     sp_decimal: pl.Float64 = pa.Field(nullable=True, gt=1)
     finish_time_s: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 40, "max_value": 700})
+    prize_won: pl.Float64 = pa.Field(nullable=True, gt=0)
     weight_lbs_mismatch: pl.Boolean = pa.Field(nullable=True)
 
     @pa.dataframe_check(name="finishers_have_position")

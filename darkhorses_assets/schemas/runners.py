@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from darkhorses_assets.schemas.base import SEX_CODE_VALUES, HardConfig, SoftConfig, is_one_of, typed_columns
+from darkhorses_assets.schemas.base import (
+    LAST_RUN_CODES,
+    SEX_CODE_VALUES,
+    HardConfig,
+    SoftConfig,
+    is_one_of,
+    typed_columns,
+)
 from darkhorses_assets.transforms.racecards import RUNNERS_SCHEMA
 
 
@@ -35,5 +42,23 @@ class DeclarationSoft(pa.DataFrameModel):
         pass
 
 
+_DAYS = {"min_value": 1, "max_value": 10_000}
+
+
 class RunnersSoft(DeclarationSoft):
-    pass
+    days_since_last_run: pl.Int32 = pa.Field(nullable=True, in_range=_DAYS)
+    days_since_last_run_this_code: pl.Int32 = pa.Field(nullable=True, in_range=_DAYS)
+    days_since_last_run_other_code: pl.Int32 = pa.Field(nullable=True, in_range=_DAYS)
+    last_run_other_code: str = pa.Field(nullable=True)
+
+    @pa.check("last_run_other_code", name="known_last_run_code")
+    def known_last_run_code(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """The bracketed code of `last_run` is F (flat), H (hurdle) or C (chase)."""
+        return is_one_of(data, LAST_RUN_CODES)
+
+    @pa.dataframe_check(name="last_run_is_the_nearer")
+    def last_run_is_the_nearer(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """`days_since_last_run` is the smaller of the two `last_run` numbers."""
+        parts = ("days_since_last_run_this_code", "days_since_last_run_other_code")
+        nearer = pl.min_horizontal(parts)
+        return data.lazyframe.select((pl.col("days_since_last_run") == nearer).fill_null(nearer.is_null()))
