@@ -226,15 +226,15 @@ def test_money_without_a_known_currency_is_quarantined(sample_frames, table, col
     assert reasons(validation) == [{reason}]
 
 
-PLACE_PAYS = "tote_pl_amounts:one_to_four_place_pays_of_at_least_1"
+PLACE_PAYS = "tote_pl_amounts:one_to_five_positive_place_pays"
 
 
 @pytest.mark.parametrize(("table", "column", "value", "rule"), [
     ("result_races", "winning_time_vs_standard_s", 121.0, "winning_time_vs_standard_s:in_range(-30, 120)"),
     ("result_races", "winning_time_vs_standard_s", -31.0, "winning_time_vs_standard_s:in_range(-30, 120)"),
-    ("result_races", "tote_pl_amounts", [0.5, 1.2], PLACE_PAYS),
-    ("result_races", "tote_pl_amounts", [1.1, 1.2, 1.3, 1.4, 1.5], PLACE_PAYS),
-    ("result_races", "tote_win", 0.5, "tote_win:greater_than_or_equal_to(1)"),
+    ("result_races", "tote_pl_amounts", [0.0, 1.2], PLACE_PAYS),
+    ("result_races", "tote_pl_amounts", [1.1, 1.2, 1.3, 1.4, 1.5, 1.6], PLACE_PAYS),
+    ("result_races", "tote_win", 0.0, "tote_win:greater_than(0)"),
     ("racecard_races", "prize", 0.0, "prize:greater_than(0)"),
     ("results", "prize_won", 0.0, "prize_won:greater_than(0)"),
     ("runners", "last_run_other_code", "X", "last_run_other_code:known_last_run_code"),

@@ -113,19 +113,20 @@ class ResultRacesSoft(RaceIdentitySoft):
     winning_time_s: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 40, "max_value": 700})
     winning_time_vs_standard_s: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": -30, "max_value": 120})
     """Seconds slower (+) or faster (-) than standard: a winner 30 s faster than standard is a timing error."""
-    tote_win: pl.Float64 = pa.Field(nullable=True, ge=1)
-    tote_ex: pl.Float64 = pa.Field(nullable=True, ge=1)
-    tote_csf: pl.Float64 = pa.Field(nullable=True, ge=1)
-    tote_tricast: pl.Float64 = pa.Field(nullable=True, ge=1)
-    tote_trifecta: pl.Float64 = pa.Field(nullable=True, ge=1)
+    tote_win: pl.Float64 = pa.Field(nullable=True, gt=0)
+    tote_ex: pl.Float64 = pa.Field(nullable=True, gt=0)
+    tote_csf: pl.Float64 = pa.Field(nullable=True, gt=0)
+    tote_tricast: pl.Float64 = pa.Field(nullable=True, gt=0)
+    tote_trifecta: pl.Float64 = pa.Field(nullable=True, gt=0)
     tote_pl_amounts: pl.List(pl.Float64) = pa.Field(nullable=True)
 
-    @pa.check("tote_pl_amounts", name="one_to_four_place_pays_of_at_least_1")
-    def one_to_four_place_pays_of_at_least_1(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """A place pool pays 1-4 places (each-way terms), each at least the unit stake back."""
+    @pa.check("tote_pl_amounts", name="one_to_five_positive_place_pays")
+    def one_to_five_positive_place_pays(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A place pool pays 1-4 places (each-way terms; a dead heat for the last place adds one), each
+        a positive amount."""
         amounts = pl.col(data.key)
         return data.lazyframe.select(
-            amounts.list.len().is_between(1, 4) & amounts.list.eval(pl.element() >= 1).list.all()
+            amounts.list.len().is_between(1, 5) & amounts.list.eval(pl.element() > 0).list.all()
         )
 
 
