@@ -379,7 +379,7 @@ class RacingApiResource(dg.ConfigurableResource):
             if day >= plan_from:
                 raise
             raise RacingApiPlanLimit(
-                f"The Racing API refused results for {day} ({error.status}): it is older than the "
+                f"The Racing API answered {error.status} to results for {day}: that date is older than the "
                 f"{STANDARD_PLAN_RESULTS_MONTHS} months of results the Standard plan covers (from {plan_from}): "
                 f"set {RESULTS_HISTORY_FROM_ENV}={plan_from} to skip earlier days without a request, or add the "
                 "results history add-on to your plan (theracingapi.com, My Account). Not retried."
