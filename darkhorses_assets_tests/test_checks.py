@@ -139,3 +139,39 @@ def test_results_are_accepted_by_dagster():
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert evaluations == {"runners_hard_rules": True, "runners_soft_rules": False,
                            "runners_reconciliation": True}
+
+
+def test_a_parser_that_drops_a_runner_fails_the_blocking_check_and_stops_downstream():
+    """The clean layer's checks (same specs and results as `assets/clean.py`) on the real samples with one parsed
+    runner dropped: the runners reconciliation fails, names the race, and the asset downstream does not run."""
+    from darkhorses_assets.clean_layer import clean_race_days
+    from darkhorses_assets_tests.test_clean_layer import sample_days
+
+    cards, results = sample_days()
+    dropped = cards["race_id"][0]
+
+    def drop_one_runner(parsed):
+        runners = parsed["runners"]
+        parsed["runners"] = runners.filter(pl.int_range(pl.len()) != 0)
+        return parsed
+
+    @asset(key=KEY, check_specs=check_specs_for(KEY, "runners"))
+    def clean_runners():
+        cleaned = clean_race_days(cards, results, alter_parsed=drop_one_runner)
+        return MaterializeResult(check_results=check_results_for(
+            cleaned.validations["runners"], "runners", RANGE, KEY,
+            reconciliation=cleaned.reconciliations["runners"]))
+
+    @asset(deps=[clean_runners])
+    def downstream():
+        return None
+
+    result = materialize([clean_runners, downstream], raise_on_error=False)
+    assert not result.success
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    reconciled = evaluations["runners_reconciliation"]
+    assert not reconciled.passed and reconciled.severity == AssetCheckSeverity.ERROR
+    assert [race["race_id"] for race in reconciled.metadata["unbalanced_races"].value] == [dropped]
+    assert evaluations["runners_hard_rules"].passed, "every row left is valid: only reconciliation sees the loss"
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert AssetKey("downstream") not in materialized

@@ -4,7 +4,7 @@ from datetime import date
 
 import psycopg
 import pytest
-from dagster import AssetSpec, materialize
+from dagster import AssetCheckSeverity, AssetSpec, materialize
 
 from darkhorses_assets.assets.clean import clean_assets, clean_key
 from darkhorses_assets.assets.dimensions import dimension_assets
@@ -85,3 +85,25 @@ def test_dimensions_rebuild_from_clean_tables(pipeline):
     assert sire_ids
     courses, located = _count(url, "SELECT count(*), count(latitude) FROM clean.courses")
     assert courses > 0 and located > 0
+
+
+def test_raw_that_the_clean_tables_do_not_account_for_fails_the_blocking_reconciliation(pipeline):
+    """Through the real asset: one raw racecard row relabelled so that its stored race id is not its JSON's.
+    The parsers file its runners under the JSON's id, the raw counts under the row's id: the runners
+    reconciliation fails (blocking), naming both races; the hard rules still pass (every row is valid)."""
+    resources, url = pipeline
+    materialize_days([raw_racecards, raw_results], FIRST, FIRST, resources=resources)
+    with psycopg.connect(url) as conn:
+        race_id = conn.execute("SELECT min(race_id) FROM raw.raw_racecards").fetchone()[0]
+        conn.execute("UPDATE raw.raw_racecards SET race_id = 'rac_relabelled' WHERE race_id = %s", (race_id,))
+    raw_sources = [AssetSpec(raw.key, partitions_def=race_days, metadata={"partition_expr": "race_date"})
+                   for raw in (raw_racecards, raw_results)]
+    [result] = materialize_days([*clean_assets, *raw_sources], FIRST, FIRST, resources=resources,
+                                raise_on_error=False)
+
+    assert not result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    runners = checks["runners_reconciliation"]
+    assert not runners.passed and runners.severity == AssetCheckSeverity.ERROR
+    assert {race["race_id"] for race in runners.metadata["unbalanced_races"].value} == {race_id, "rac_relabelled"}
+    assert checks["runners_hard_rules"].passed
