@@ -81,8 +81,6 @@ class Validation:
     valid: pl.DataFrame
     quarantined: pl.DataFrame
     rules: list[RuleOutcome]
-    quarantined_keys: pl.DataFrame = field(default_factory=pl.DataFrame)
-    """The key columns of the quarantined rows, typed as parsed (for ``reconcile_per_race``)."""
     collapsed_keys: pl.DataFrame = field(default_factory=pl.DataFrame)
     """The key columns of the exact duplicate rows dropped before validation (for ``reconcile_per_race``)."""
     collapsed_duplicates: int = 0
@@ -140,7 +138,6 @@ def validate(
         input_rows=frame.height,
         valid=valid,
         quarantined=_quarantine_rows(bad, table, spec.key),
-        quarantined_keys=bad.select(column for column in spec.key if column in bad.columns),
         collapsed_keys=collapsed.select(column for column in spec.key if column in collapsed.columns),
         rules=rules,
         collapsed_duplicates=collapsed.height,
@@ -357,9 +354,13 @@ _RACE_ID = "race_id"
 
 
 def _rows_per_race(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    race_ids = frame[_RACE_ID].cast(pl.String) if _RACE_ID in frame.columns else pl.Series([None] * frame.height,
-                                                                                            dtype=pl.String)
-    return race_ids.rename(_RACE_ID).to_frame().group_by(_RACE_ID).agg(pl.len().cast(pl.Int64).alias(name))
+    """``race_id``, ``name``: the rows of ``frame`` per race (a frame without the column is one null race)."""
+    race_id = pl.col(_RACE_ID).cast(pl.String) if _RACE_ID in frame.columns else pl.lit(None, pl.String)
+    return (
+        frame.with_columns(race_id.alias(_RACE_ID))
+        .group_by(_RACE_ID)
+        .agg(pl.len().cast(pl.Int64).alias(name))
+    )
 
 
 def reconcile_per_race(raw_rows: pl.DataFrame, validation: Validation) -> Reconciliation:
