@@ -170,6 +170,12 @@ def test_winning_time_versus_standard(races_1007, detail, versus_standard):
     assert parse_results(races).races["winning_time_vs_standard_s"].to_list() == [versus_standard]
 
 
+def test_a_result_without_runners_did_not_run_a_field_of_0(races_1007):
+    races = copy.deepcopy(races_1007[:2])
+    races[0]["runners"] = []
+    assert parse_results(races).races["ran"].to_list() == [None, len(races[1]["runners"])]
+
+
 def test_claiming_jockey_keeps_the_claim(frames_1007):
     claims = frames_1007.results.filter(pl.col("jockey_claim_lbs") > 0)["jockey_claim_lbs"].to_list()
     assert sorted(set(claims)) == [3, 7]

@@ -97,7 +97,8 @@ RACES_SCHEMA: Schema = {
     **RACECARD_RACE_COLUMNS,
     **RESULT_RACE_COLUMNS,
 }
-"""clean.races. `field_size` = horses that ran (`ran`) once resulted, else the declared field."""
+"""clean.races. `field_size` = horses that ran (`ran`) once resulted, else the declared field
+(`declared_runners`); never 0: a result listing no runners has a null `ran`, like a card without a count."""
 
 
 def race_identity_expressions(

@@ -142,7 +142,7 @@ def _race_expressions() -> dict[str, pl.Expr]:
     return {
         **identity,
         "has_result": pl.lit(True),
-        "ran": pl.col(RUNNER_COUNT),
+        "ran": pl.when(pl.col(RUNNER_COUNT) > 0).then(pl.col(RUNNER_COUNT)),
         "winning_time_s": p.finish_time_s("winning_time_detail"),
         "winning_time_vs_standard_s": p.time_versus_standard_s("winning_time_detail"),
         "comments": p.nullify_empty("comments"),
