@@ -119,11 +119,12 @@ def test_a_horse_runs_at_most_once_a_day_and_last_run_points_at_a_real_run():
 
 
 def test_winter_brings_abandoned_meetings_and_dead_heats_happen():
+    """Dead heats are about 1 race in 500 (~40 races a day): a quarter has a handful, a month may have none."""
     world = shared_world(7)
     abandoned = dead_heats = 0
-    for i in range(30):
+    for i in range(90):
         for race in world.races_on(date(2025, 1, 1) + timedelta(days=i)):
-            abandoned += race.abandoned
+            abandoned += race.abandoned and i < 30
             dead_heats += any(r.dead_heat for r in race.runners)
     assert abandoned > 0 and dead_heats > 0
 

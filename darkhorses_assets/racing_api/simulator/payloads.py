@@ -38,6 +38,16 @@ COLOUR_WORDS = {"b": "bay", "ch": "chestnut", "br": "brown", "gr": "grey", "bl":
 WORD_MARGINS = {0.05: "nse", 0.1: "sh", 0.2: "hd", 0.3: "nk"}
 NUMERIC_MARGINS = {0.05: "0.05", 0.1: "0.1", 0.2: "0.2", 0.3: "0.3"}
 VULGAR = {0.25: "¼", 0.5: "½", 0.75: "¾"}
+DISTANCE_LENGTHS = 30
+"""From here a margin written in words is ``"dist"`` (a distance)."""
+NON_FINISHER_COMMENTS = {
+    **names.COMMENTS_NON_FINISHER,
+    "REF": "Prominent until refused 3 out",
+    "RR": "Refused to race",
+    "LFT": "Whipped round start and took no part - left at start",
+    "CO": "In touch when carried out by loose horse 5th",
+}
+"""Close-up comments by non-finishing code (refused at a fence, REF, differs from refusing to race, RR)."""
 
 
 # -- formatting ------------------------------------------------------------------------------------------
@@ -99,19 +109,24 @@ def race_time(seconds: float) -> str:
 
 
 def margin(lengths: float, numeric: bool) -> str:
+    """Lengths as the API writes them: numbers (``".75"``, ``"0.3"``, ``"35"``), or in a race whose
+    margins come as words ``"nk"``, ``"1¾"`` and ``"dist"`` from 30 lengths. In words, a part of a length
+    that is no quarter is dropped (``1.35`` -> ``"1"``), but a total under a length that no word fits is
+    written as a number (``0.35``, nse + nk -> ``".35"``), never as an empty text."""
     if lengths == 0:
         return "0"
-    if numeric:
-        if lengths in NUMERIC_MARGINS:
-            return NUMERIC_MARGINS[lengths]
-        text = f"{lengths:g}"
-        return text[1:] if text.startswith("0.") else text
-    if lengths in WORD_MARGINS:
-        return WORD_MARGINS[lengths]
-    if lengths >= 30:
-        return "dist"
-    whole, part = int(lengths), round(lengths - int(lengths), 2)
-    return (str(whole) if whole else "") + VULGAR.get(part, "")
+    if not numeric:
+        if lengths in WORD_MARGINS:
+            return WORD_MARGINS[lengths]
+        if lengths >= DISTANCE_LENGTHS:
+            return "dist"
+        whole, part = int(lengths), round(lengths - int(lengths), 2)
+        if whole or part in VULGAR:
+            return (str(whole) if whole else "") + VULGAR.get(part, "")
+    if lengths in NUMERIC_MARGINS:
+        return NUMERIC_MARGINS[lengths]
+    text = f"{lengths:g}"
+    return text[1:] if text.startswith("0.") else text
 
 
 def silk_url(number: int) -> str:
@@ -486,7 +501,7 @@ class Payloads:
         elif finished:
             comment = names.COMMENTS_BEATEN[key % len(names.COMMENTS_BEATEN)]
         else:
-            comment = names.COMMENTS_NON_FINISHER[runner.status]
+            comment = NON_FINISHER_COMMENTS[runner.status]
         if unit(key, 1) < 0.4:
             num, den = FRACTIONS[min(len(FRACTIONS) - 1, fraction_index(runner.sp_num, runner.sp_den) + 1)]
             comment += f"(op {fraction_text(num, den)})"

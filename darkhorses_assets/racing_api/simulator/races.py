@@ -44,29 +44,48 @@ PRIZE_BY_CLASS = {
 }
 PLACE_SHARES = (1.0, 0.469, 0.234, 0.117, 0.06, 0.03)
 NON_FINISH_CODES = {
-    "Flat": (("PU", 0.4), ("UR", 0.3), ("REF", 0.2), ("DSQ", 0.1)),
-    "NH Flat": (("PU", 0.6), ("UR", 0.3), ("RO", 0.1)),
+    "Flat": (("PU", 0.4), ("UR", 0.3), ("RR", 0.1), ("LFT", 0.05), ("SU", 0.05), ("DSQ", 0.1)),
+    "NH Flat": (("PU", 0.5), ("LFT", 0.05), ("RR", 0.05), ("UR", 0.3), ("RO", 0.1)),
     "Hurdle": (
-        ("PU", 0.6),
+        ("PU", 0.555),
+        ("LFT", 0.015),
+        ("CO", 0.015),
+        ("RR", 0.015),
         ("F", 0.12),
         ("UR", 0.15),
         ("BD", 0.03),
         ("RO", 0.03),
         ("SU", 0.03),
-        ("REF", 0.03),
-        ("DSQ", 0.01),
+        ("REF", 0.034),
+        ("DSQ", 0.006),
     ),
     "Chase": (
-        ("PU", 0.5),
+        ("PU", 0.473),
+        ("LFT", 0.009),
+        ("CO", 0.009),
+        ("RR", 0.009),
         ("F", 0.25),
         ("UR", 0.19),
         ("BD", 0.02),
         ("RO", 0.01),
         ("SU", 0.01),
-        ("REF", 0.01),
-        ("DSQ", 0.01),
+        ("REF", 0.015),
+        ("DSQ", 0.005),
     ),
 }
+"""How a non-finisher (drawn at ``NON_FINISH_RATE``) failed to finish, as shares of that race type's
+non-finishers. Per 1,000 jump runners this gives about RO 2, SU 2, BD 2, REF 2, CO 1, RR 1, LFT 1, and
+DSQ about 0.5 per 1,000 runners of every code. Each code keeps its place in its list (a code added later
+takes its share from the one before it), so a runner drawn as a faller stays a faller when rare codes are
+added or retuned: only the runners moved to the new code change."""
+DEAD_HEAT_DRAW = 0.01
+DEAD_HEAT_RATE = 0.002
+"""Races with a dead heat (for any place): about 1 in 500. Candidates are drawn from the day's random
+stream at ``DEAD_HEAT_DRAW`` and thinned by a hash, so the stream - every later race of the day - is the
+same as when every candidate was a dead heat."""
+TAIL_OFF_RATE = 0.05
+"""Chance that a jump finisher in the back half of the field is tailed off: 30-70 lengths behind the
+horse in front (``"dist"`` where a race's margins come as words)."""
 HEADGEAR = ("", "", "", "", "", "", "t", "p", "b", "h", "v", "tp", "ht", "hp")
 EXTRA_YARDS = (0, 0, 0, 0, 13, 17, 21, 31, 44, 53, 66, 88)
 
@@ -298,7 +317,7 @@ def _race(
     )
     race.name = _race_name(race, rng)
     race.runners = _runners(world, race, chunk, ratings, meeting_jockeys, rng)
-    _run(race, rng)
+    _run(race, rng, world.seed)
     return race
 
 
@@ -410,7 +429,7 @@ def _runners(
     return runners
 
 
-def _run(race: Race, rng: random.Random) -> None:
+def _run(race: Race, rng: random.Random, seed: int) -> None:
     starters = race.starters
     scale = STRENGTH_SCALE
     market = [math.exp(MARKET_TEMPER * scale * (r.strength + rng.gauss(0.0, 0.4))) for r in starters]
@@ -442,19 +461,22 @@ def _run(race: Race, rng: random.Random) -> None:
         finishers = [best]
     lengths_per_unit = 2.2 if race.type == "Flat" else 4.5
     dead_heat_at = (
-        rng.randrange(min(4, len(finishers) - 1)) + 1 if len(finishers) > 1 and rng.random() < 0.01 else 0
+        rng.randrange(min(4, len(finishers) - 1)) + 1
+        if len(finishers) > 1 and rng.random() < DEAD_HEAT_DRAW
+        else 0
     )
-    total_btn = 0.0
+    total_btn = split_gap = 0.0
     for i, runner in enumerate(finishers):
         if i == 0:
             runner.position = 1
             continue
+        gap = (scores[finishers[i - 1].horse.number] - scores[runner.horse.number]) * lengths_per_unit
         if i == dead_heat_at:
             runner.btn, runner.dead_heat, finishers[i - 1].dead_heat = 0.0, True, True
             runner.position = finishers[i - 1].position
             runner.ovr_btn = total_btn
+            split_gap = _round_margin(gap)
             continue
-        gap = (scores[finishers[i - 1].horse.number] - scores[runner.horse.number]) * lengths_per_unit
         runner.btn = _round_margin(gap)
         total_btn += runner.btn
         runner.ovr_btn = total_btn
@@ -472,15 +494,70 @@ def _run(race: Race, rng: random.Random) -> None:
         70 if race.type == "Flat" else 110
     )
     lbs_per_length = max(1.0, 3.0 * 8 / dist_f) if race.type == "Flat" else 1.2
-    winner_prize = race.prize
     for runner in finishers:
         rpr = int(race_level + 8 + rng.gauss(0.0, 4.0) - runner.ovr_btn * lbs_per_length)
         if rpr > 0 and runner.ovr_btn < 40:
             runner.rpr = rpr
             runner.tsr = rpr - 12 - rng.randrange(15) if rng.random() < 0.7 else None
-        place = runner.position - 1
-        if place < len(PLACE_SHARES) and place < max(2, len(starters) // 2):
-            runner.prize_won = round(winner_prize * PLACE_SHARES[place] * 0.998, 2)
+        _award_prize(race, runner)
+
+    # The rare outcomes below come from hashes, after the race's last random draw: the day's random
+    # stream, and so every other race of the day, is the same with or without them.
+    ordinal = race.day.toordinal()
+    race_key = unit(seed, ordinal, int(race.course.id[4:]), race.off_dt.hour, race.off_dt.minute, 14)
+    if dead_heat_at and race_key >= DEAD_HEAT_RATE / DEAD_HEAT_DRAW:
+        _split_dead_heat(race, finishers, dead_heat_at, split_gap, lbs_per_length)
+    if race.type != "Flat":
+        _tail_off(finishers, seed, ordinal, lbs_per_length)
+
+
+def _award_prize(race: Race, runner: Runner) -> None:
+    place = runner.position - 1
+    if place < len(PLACE_SHARES) and place < max(2, len(race.starters) // 2):
+        runner.prize_won = round(race.prize * PLACE_SHARES[place] * 0.998, 2)
+    else:
+        runner.prize_won = 0.0
+
+
+def _split_dead_heat(race: Race, finishers: list[Runner], at: int, gap: float, lbs_per_length: float) -> None:
+    """Undo the dead heat between ``finishers[at - 1]`` and ``finishers[at]``: the latter is ``gap`` behind,
+    one place lower, and so is everyone behind it."""
+    runner = finishers[at]
+    runner.dead_heat = finishers[at - 1].dead_heat = False
+    runner.btn = gap
+    runner.position = at + 1
+    _award_prize(race, runner)
+    _push_back(finishers[at:], gap, lbs_per_length)
+
+
+def _tail_off(finishers: list[Runner], seed: int, ordinal: int, lbs_per_length: float) -> None:
+    """Tail off some jumpers in the back half (see ``TAIL_OFF_RATE``): the margin to the horse in front
+    grows to 30-70 lengths, and everyone from there on is that much further behind."""
+    for i in range(max(3, len(finishers) // 2), len(finishers)):
+        runner = finishers[i]
+        dead_heat_with_previous = runner.dead_heat and runner.btn == 0
+        if dead_heat_with_previous or unit(seed, runner.horse.number, ordinal, 33) >= TAIL_OFF_RATE:
+            continue
+        gap = _round_margin(30.0 + 40.0 * unit(seed, runner.horse.number, ordinal, 34))
+        if gap > runner.btn:
+            _push_back(finishers[i:], gap - runner.btn, lbs_per_length)
+            runner.btn = gap
+
+
+def _push_back(runners: list[Runner], lengths: float, lbs_per_length: float) -> None:
+    """Move ``runners`` ``lengths`` further behind the winner, lowering their RPR (and TS) to match; none
+    is rated beyond 40 lengths, as in the race's first pass."""
+    lower = round(lengths * lbs_per_length)
+    for runner in runners:
+        runner.ovr_btn += lengths
+        if runner.rpr is None:
+            continue
+        if runner.rpr - lower > 0 and runner.ovr_btn < 40:
+            runner.rpr -= lower
+            tsr = runner.tsr - lower if runner.tsr is not None else 0
+            runner.tsr = tsr if tsr > 0 else None
+        else:
+            runner.rpr = runner.tsr = None
 
 
 def _round_margin(lengths: float) -> float:

@@ -300,7 +300,7 @@ class Runner:
     favourite: str = ""
     position: int | None = None
     status: str = ""
-    """Empty for finishers, else the code: PU, F, UR, BD, RO, SU, REF, DSQ."""
+    """Empty for finishers, else the code: PU, F, UR, BD, RO, SU, REF, RR, LFT, CO, DSQ (see races.py)."""
     dead_heat: bool = False
     btn: float = 0.0
     ovr_btn: float = 0.0
