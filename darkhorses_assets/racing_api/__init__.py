@@ -6,7 +6,6 @@ from .errors import (
     RacingApiError,
     RacingApiIncomplete,
     RacingApiNotFound,
-    RacingApiPlanLimit,
     RacingApiRequestError,
     RacingApiUnavailable,
 )
@@ -18,7 +17,6 @@ __all__ = [
     "RacingApiError",
     "RacingApiIncomplete",
     "RacingApiNotFound",
-    "RacingApiPlanLimit",
     "RacingApiRequestError",
     "RacingApiResource",
     "RacingApiUnavailable",

@@ -43,7 +43,6 @@ from .errors import (
     RacingApiError,
     RacingApiIncomplete,
     RacingApiNotFound,
-    RacingApiPlanLimit,
     RacingApiRequestError,
     RacingApiUnavailable,
     RacingApiUnreachable,
@@ -369,7 +368,8 @@ class RacingApiResource(dg.ConfigurableResource):
     def fetch_results_day(self, day: date, page_size: int = RESULTS_PAGE_LIMIT) -> list[ApiPage]:
         """Every GB/IRE result for one race date, paging ``/v1/results`` until the API's ``total``.
 
-        A 401/403/422 for a date older than the Standard plan's 12 months raises RacingApiPlanLimit, saying so.
+        A 401/403/422 for a date older than the Standard plan's 12 months (the API answers both for a date outside
+        the plan and, 401, for bad credentials) says so in its message and names DARKHORSES_RESULTS_HISTORY_FROM.
         """
         params = {"start_date": day.isoformat(), "end_date": day.isoformat(), "region": self.regions}
         try:
@@ -378,12 +378,14 @@ class RacingApiResource(dg.ConfigurableResource):
             plan_from = standard_plan_results_from(datetime.now(_UK).date())
             if day >= plan_from:
                 raise
-            raise RacingApiPlanLimit(
-                f"The Racing API answered {error.status} to results for {day}: that date is older than the "
-                f"{STANDARD_PLAN_RESULTS_MONTHS} months of results the Standard plan covers (from {plan_from}): "
-                f"set {RESULTS_HISTORY_FROM_ENV}={plan_from} to skip earlier days without a request, or add the "
-                "results history add-on to your plan (theracingapi.com, My Account). Not retried."
-            ) from error
+            plan_error = type(error)(
+                f"{error} {day} is older than the {STANDARD_PLAN_RESULTS_MONTHS} months of results the Standard "
+                f"plan covers (from {plan_from}): if these credentials fetch recent results, this is the plan's "
+                f"limit — set {RESULTS_HISTORY_FROM_ENV}={plan_from} to skip earlier days without a request, or "
+                "add the results history add-on to your plan (theracingapi.com, My Account)."
+            )
+            plan_error.status = error.status
+            raise plan_error from error
 
     def results_total(self, day: date) -> int:
         """How many GB/IRE results the API holds for ``day``: one request (``limit=1``), never retried.

@@ -29,13 +29,6 @@ class RacingApiRequestError(RacingApiError):
     retryable = False
 
 
-class RacingApiPlanLimit(RacingApiError):
-    """401/403/422 to a results request for a date older than the Standard plan's 12 months: outside the plan,
-    not a wrong request. Never retried; the message names the plan limit and DARKHORSES_RESULTS_HISTORY_FROM."""
-
-    retryable = False
-
-
 class RacingApiNotFound(RacingApiError):
     """404: the id (horse, race, ...) is unknown to the API."""
 
