@@ -19,9 +19,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from darkhorses_assets.assets.raw import build_raw_assets, raw_racecards, raw_results
+from darkhorses_assets.assets.raw import _skipped_ranges, build_raw_assets, raw_racecards, raw_results
 from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableRef
 from darkhorses_assets.io.warehouse import WarehouseResource
+from darkhorses_assets.partitions import today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
 from darkhorses_assets.racing_api.simulator.replay import write_recording
@@ -45,7 +46,7 @@ def default_windows(monkeypatch):
 
 
 def _simulator(**config) -> SimulatorServer:
-    return SimulatorServer(SimulatorConfig(today=SIM_TODAY, rate_limit_per_s=0, **config), port=0)
+    return SimulatorServer(SimulatorConfig(**{"today": SIM_TODAY, "rate_limit_per_s": 0, **config}), port=0)
 
 
 def _run(asset, sim: SimulatorServer, url: str, day: date):
@@ -143,6 +144,26 @@ def test_a_results_date_outside_the_plan_fails_once_naming_the_plan_limit(postgr
     assert f"({status})" in message  # the API's answer, as for any 401 / 422
     assert f"{day} is older than the 12 months of results the Standard plan covers" in message
     assert f"set {RESULTS_HISTORY_FROM_ENV}=" in message and "not retried within the run" in message
+
+
+def test_a_refused_recent_results_date_does_not_blame_the_plan(postgres_url, tmp_path):
+    day = today_in_uk() - timedelta(days=3)
+    params = {"start_date": day.isoformat(), "end_date": day.isoformat(), "region": ["gb", "ire"],
+              "limit": "50", "skip": "0"}
+    write_recording(tmp_path, "/v1/results", params, 422, {"detail": "bad request"})
+    with _simulator(replay_dir=tmp_path, today=today_in_uk()) as sim:
+        failed = _run(FAST_RAW["raw_results"], sim, postgres_url, day)
+    message = failed.get_step_failure_events()[0].step_failure_data.error.message
+    assert "(422): bad request" in message and "Standard plan" not in message and not _retried(failed)
+
+
+def test_a_long_skip_is_reported_as_ranges_not_days():
+    skipped = {date(2022, 1, 1) + timedelta(days=n): "before 2023-01-23" for n in range(31)}
+    skipped[date(2025, 10, 12)] = "after today"
+    assert _skipped_ranges(skipped) == [
+        {"first": "2022-01-01", "last": "2022-01-31", "days": 31, "reason": "before 2023-01-23"},
+        {"first": "2025-10-12", "last": "2025-10-12", "days": 1, "reason": "after today"},
+    ]
 
 
 def test_backfill_plan_counts_requests_offline(tmp_path):
