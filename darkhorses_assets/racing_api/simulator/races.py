@@ -75,9 +75,10 @@ NON_FINISH_CODES = {
 }
 """How a non-finisher (drawn at ``NON_FINISH_RATE``) failed to finish, as shares of that race type's
 non-finishers. Per 1,000 jump runners this gives about RO 2, SU 2, BD 2, REF 2, CO 1, RR 1, LFT 1, and
-DSQ about 0.5 per 1,000 runners of every code. Each code keeps its place in its list (a code added later
-takes its share from the one before it), so a runner drawn as a faller stays a faller when rare codes are
-added or retuned: only the runners moved to the new code change."""
+DSQ about 0.5 per 1,000 runners, flat and jump. Each code keeps its place in its list (a code added later
+takes its share from the one before it; the flat's REF, a refusal at an obstacle the flat has none of, became
+RR, LFT and SU), so a runner drawn as a faller stays a faller when rare codes are added or retuned: only the
+runners moved to the new code change."""
 DEAD_HEAT_DRAW = 0.01
 DEAD_HEAT_RATE = 0.002
 """Races with a dead heat (for any place): about 1 in 500. Candidates are drawn from the day's random
@@ -504,8 +505,8 @@ def _run(race: Race, rng: random.Random, seed: int) -> None:
     # The rare outcomes below come from hashes, after the race's last random draw: the day's random
     # stream, and so every other race of the day, is the same with or without them.
     ordinal = race.day.toordinal()
-    race_key = unit(seed, ordinal, int(race.course.id[4:]), race.off_dt.hour, race.off_dt.minute, 14)
-    if dead_heat_at and race_key >= DEAD_HEAT_RATE / DEAD_HEAT_DRAW:
+    thinned = unit(seed, ordinal, int(race.course.id[4:]), race.off_dt.hour, race.off_dt.minute, 14)
+    if dead_heat_at and thinned >= DEAD_HEAT_RATE / DEAD_HEAT_DRAW:
         _split_dead_heat(race, finishers, dead_heat_at, split_gap, lbs_per_length)
     if race.type != "Flat":
         _tail_off(finishers, seed, ordinal, lbs_per_length)
