@@ -26,7 +26,7 @@ RetryPolicy.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import polars as pl
 from dagster import (
@@ -50,7 +50,6 @@ from pydantic import Field
 
 from darkhorses_assets import settings
 from darkhorses_assets.fail_fast import fail_fast
-from darkhorses_assets.io import PartitionSlice, PostgresClient, table_for
 from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
 from darkhorses_assets.partitions import race_days, today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
@@ -183,17 +182,6 @@ def _skipped_ranges(skipped: dict[date, str]) -> list[dict]:
     return ranges
 
 
-def _stored_rows(context: AssetExecutionContext, warehouse: WarehouseResource, days: list[date]) -> pl.DataFrame:
-    """The stored rows of `days` (skipped days with stored races), to write back unchanged."""
-    first, last = min(days), max(days)
-    zone = context.partition_time_window.start.tzinfo
-    start, end = (datetime.combine(day, time(0), zone) for day in (first, last + timedelta(days=1)))
-    stored = PostgresClient(warehouse.database_url).read_frame(
-        table_for(context.asset_key, {}), list(RAW_RACE_SCHEMA),
-        PartitionSlice("race_date", f"{first}..{last}", start, end))
-    return stored.filter(pl.col("race_date").is_in(days)).cast(RAW_RACE_SCHEMA)
-
-
 def _materialize_race_days(
     context: AssetExecutionContext,
     config: RaceDayRefresh,
@@ -220,7 +208,7 @@ def _materialize_race_days(
     stored = warehouse.stored_races_per_day(context.asset_key, days[0], days[-1])
     kept_days = [day for day in skipped if stored.get(day)]
     if kept_days:
-        kept = _stored_rows(context, warehouse, kept_days)
+        kept = warehouse.read_race_days(context.asset_key, kept_days, list(RAW_RACE_SCHEMA)).cast(RAW_RACE_SCHEMA)
         context.log.info(f"keeping the {kept.height} stored races of {len(kept_days)} skipped day(s) as they are")
         rows = pl.concat([rows, kept])
     per_day = races_per_day(rows)

@@ -19,6 +19,7 @@ from pydantic import Field
 from darkhorses_assets.io.client import PostgresClient
 from darkhorses_assets.io.copy import copy_in
 from darkhorses_assets.io.io_manager import table_for
+from darkhorses_assets.io.partitions import keys_slice
 from darkhorses_assets.io.tables import (
     MissingTableError,
     TableRef,
@@ -65,6 +66,11 @@ class WarehouseResource(ConfigurableResource):
             if table_columns(conn, table) is None:
                 return {}
             return dict(conn.execute(query, (first, last)).fetchall())
+
+    def read_race_days(self, key: AssetKey, days: Sequence[date], columns: Sequence[str]) -> pl.DataFrame:
+        """The stored rows of asset `key` whose `race_date` is one of `days` (only `columns`)."""
+        partition = keys_slice("race_date", [day.isoformat() for day in days])
+        return self._client().read_frame(table_for(key, {}), columns, partition)
 
     def stored_distinct_count(self, key: AssetKey, column: str) -> int:
         """How many distinct non-null `column` values asset `key` has stored; 0 when it was never materialized."""
