@@ -35,7 +35,13 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._utils.schedules import cron_string_iterator
 
-from darkhorses_assets.automation.sensors import AUTOMATION_INTERVAL_S, RESULTS_WATCH_INTERVAL_S, results_watch
+from darkhorses_assets.automation.schedules import AUTOMATION_TAG
+from darkhorses_assets.automation.sensors import (
+    AUTOMATION_INTERVAL_S,
+    RESULTS_WATCH_INTERVAL_S,
+    missing_ranges,
+    results_watch,
+)
 from darkhorses_assets.partitions import RACE_TIMEZONE
 
 UK = ZoneInfo(RACE_TIMEZONE)
@@ -101,14 +107,9 @@ def _cron_ticks(cron: str, after: datetime, until: datetime) -> list[datetime]:
 
 
 def _contiguous(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """Daily partition keys as runs of consecutive days (first, last), oldest first."""
     days = sorted(date.fromisoformat(k) for k in keys)
-    ranges: list[tuple[date, date]] = []
-    for day in days:
-        if ranges and ranges[-1][1] + timedelta(days=1) == day:
-            ranges[-1] = (ranges[-1][0], day)
-        else:
-            ranges.append((day, day))
-    return [(a.isoformat(), b.isoformat()) for a, b in ranges]
+    return [(first.isoformat(), last.isoformat()) for first, last in missing_ranges(days, set(), len(days))]
 
 
 def race_day_resources(database_url: str, simulator, **client_settings) -> dict:
@@ -206,7 +207,7 @@ class RaceDayDriver:
         for ranges, keys in groups.items():
             label = f"automation@{now:%H%M}"
             for first, last in ranges or [(None, None)]:
-                tags = {"darkhorses/automation": "darkhorses_automation"}
+                tags = {AUTOMATION_TAG: "darkhorses_automation"}
                 if first is not None:
                     tags.update({ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last})
                 self._execute(now, RunRequest(asset_selection=keys, tags=tags), label)

@@ -365,13 +365,17 @@ class RacingApiResource(dg.ConfigurableResource):
             "`darkhorses dev` points it at the simulator it starts — and that the server there is running."
         )
 
+    def _results_day_params(self, day: date) -> dict[str, Any]:
+        """One race date of GB/IRE results, as the API docs advise asking for them."""
+        return {"start_date": day.isoformat(), "end_date": day.isoformat(), "region": self.regions}
+
     def fetch_results_day(self, day: date, page_size: int = RESULTS_PAGE_LIMIT) -> list[ApiPage]:
         """Every GB/IRE result for one race date, paging ``/v1/results`` until the API's ``total``.
 
         A 401/403/422 for a date older than the Standard plan's 12 months (the API answers both for a date outside
         the plan and, 401, for bad credentials) says so in its message and names DARKHORSES_RESULTS_HISTORY_FROM.
         """
-        params = {"start_date": day.isoformat(), "end_date": day.isoformat(), "region": self.regions}
+        params = self._results_day_params(day)
         try:
             return self._fetch_all_pages("/v1/results", params, "results", page_size, RESULTS_MAX_SKIP)
         except (RacingApiAuthError, RacingApiRequestError) as error:
@@ -393,8 +397,7 @@ class RacingApiResource(dg.ConfigurableResource):
         For sensors that poll: a 429, 5xx, timeout or unusable body raises RacingApiUnavailable at once, so the
         tick is skipped instead of waiting out the retry budget.
         """
-        params = _normalise({"start_date": day.isoformat(), "end_date": day.isoformat(), "region": self.regions,
-                             "limit": 1, "skip": 0})
+        params = _normalise({**self._results_day_params(day), "limit": 1, "skip": 0})
         try:
             page = self._send("/v1/results", params, 1, ("results", "total"))
         except _Transient as exc:
