@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
-from darkhorses_assets.automation.status import (
-    AUTOMATION_ENV,
-    automation_enabled,
-    schedule_status,
-    sensor_status,
-)
+from darkhorses_assets.automation.status import schedule_status, sensor_status
+from darkhorses_assets.settings import AUTOMATION_ENV, automation_enabled
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPS_STOPPED = {"raw_gap_filler"}

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
-from darkhorses_assets import settings
-from darkhorses_assets.settings import AUTOMATION_ENV  # noqa: F401 - the variable's name, kept for callers
-
-
-def automation_enabled() -> bool:
-    """True unless DARKHORSES_AUTOMATION says off; any other value than on/off fails naming the variable."""
-    return settings.automation_enabled()
+from darkhorses_assets.settings import automation_enabled
 
 
 def sensor_status(ships_running: bool = True) -> DefaultSensorStatus:
