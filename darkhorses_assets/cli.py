@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from darkhorses_assets import settings
+from darkhorses_assets.commands import COMMANDS, add_parsers, run_command
 from darkhorses_assets.instance_settings import DAGSTER_EVENT_SETTINGS
 from darkhorses_assets.local.services import local_services
 from darkhorses_assets.settings import SettingsError
@@ -76,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--port", type=int, default=None, help="default DARKHORSES_PORT, else 3000")
     commands.add_parser("simulate", help="run the simulated Racing API (see --help of the simulator)",
                         add_help=False)
+    add_parsers(commands)  # backfill, status, export (darkhorses_assets/commands/)
     args, rest = parser.parse_known_args(argv)
+    if args.command in COMMANDS:
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return run_command(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "dev":
         try:
