@@ -100,4 +100,6 @@ def clean_race_days_asset(context: AssetExecutionContext, raw_racecards, raw_res
         yield from results
 
 
-clean_assets = [clean_race_days_asset]
+from darkhorses_assets.column_schemas import with_column_schemas  # noqa: E402
+
+clean_assets = with_column_schemas([clean_race_days_asset])

@@ -19,6 +19,7 @@ from dagster import (
 
 from darkhorses_assets.assets.clean import CLEAN_PREFIX, OWNERS, clean_key
 from darkhorses_assets.checks import check_results_for, check_specs_for
+from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.reference import course_coordinates
 from darkhorses_assets.transforms.courses import parse_courses
 from darkhorses_assets.transforms.dimensions import ANCESTORS, DIMENSIONS, INPUT_COLUMNS, entity_dimension
@@ -88,4 +89,4 @@ def courses(raw_courses: pl.DataFrame):
     yield from check_results_for(validation, "courses", UNPARTITIONED, clean_key("courses"))
 
 
-dimension_assets = [entity_dimensions, courses]
+dimension_assets = with_column_schemas([entity_dimensions, courses])

@@ -25,6 +25,7 @@ from dagster import (
 )
 
 from darkhorses_assets.assets.clean import OWNERS, clean_key
+from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.partitions import race_days
 from darkhorses_assets.schemas.features import RACE_OUTCOMES_HARD, RUNNER_FEATURES_HARD, RUNNER_FEATURES_SOFT
 from darkhorses_assets.transforms import stats
@@ -175,7 +176,7 @@ def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, resul
     key=AssetKey([FEATURES_PREFIX, "feature_signal"]),
     group_name="features",
     owners=OWNERS,
-    kinds={"polars"},
+    kinds={"polars", "postgres"},
     ins={
         "runner_features": AssetIn(key=FEATURES_KEY,
                                    metadata={"columns": ["race_id", "horse_id", *SIGNAL_FEATURES]}),
@@ -193,4 +194,4 @@ def feature_signal(runner_features: pl.DataFrame, race_outcomes: pl.DataFrame) -
     return Output(frame, metadata={"signal": MetadataValue.md(report)})
 
 
-feature_assets = [runner_features, race_outcomes, entity_statistics, feature_signal]
+feature_assets = with_column_schemas([runner_features, race_outcomes, entity_statistics, feature_signal])

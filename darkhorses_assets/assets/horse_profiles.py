@@ -31,12 +31,17 @@ from pydantic import Field
 from darkhorses_assets.assets.clean import OWNERS, clean_key
 from darkhorses_assets.assets.raw import RACING_API_POOL, RAW_PREFIX
 from darkhorses_assets.checks import check_results_for, check_specs_for
+from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast, is_retryable
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.transforms.horses import horse_profiles_from_payloads, horses_to_profile
 from darkhorses_assets.transforms.raw_rows import JSON_COLUMNS, NOT_FOUND, horse_profile_rows
 from darkhorses_assets.validation import reconcile, validate
+
+GROUP = "horse_profiles"
+"""Its own group, after `dimensions`: `raw_horse_profiles` reads the horses dimension, so in `raw` it would draw
+the group graph backwards (dimensions left of raw)."""
 
 RAW_PROFILES_KEY = AssetKey([RAW_PREFIX, "raw_horse_profiles"])
 TABLE = "horse_profiles"
@@ -60,7 +65,7 @@ def _answered(stored: pl.DataFrame | None) -> pl.Series:
 
 @asset(
     key=RAW_PROFILES_KEY,
-    group_name="raw",
+    group_name=GROUP,
     owners=OWNERS,
     kinds={"python", "postgres"},
     pool=RACING_API_POOL,
@@ -130,12 +135,12 @@ def raw_horse_profiles(
     name="horse_profiles",
     outs={
         TABLE: AssetOut(
-            key=clean_key(TABLE), group_name="dimensions", owners=OWNERS, kinds={"polars", "postgres"},
+            key=clean_key(TABLE), group_name=GROUP, owners=OWNERS, kinds={"polars", "postgres"},
             description="One row per profiled horse (racehorses and their sires/dams/damsires under `hrs_` ids): "
                         "name and country, dob, sex, colour, breeder and pedigree ids, from its pro profile.",
         ),
         "horse_profile_quarantine": AssetOut(
-            key=clean_key("horse_profile_quarantine"), group_name="dimensions", owners=OWNERS,
+            key=clean_key("horse_profile_quarantine"), group_name=GROUP, owners=OWNERS,
             kinds={"polars", "postgres"},
             description="Profiles that broke a hard rule, with every reason and the raw JSON (quarantine layout).",
         ),
@@ -158,4 +163,4 @@ def horse_profiles_asset(raw_horse_profiles: pl.DataFrame):
     yield from check_results_for(validation, TABLE, "all", clean_key(TABLE), reconciliation=reconciliation)
 
 
-horse_profile_assets = [raw_horse_profiles, horse_profiles_asset]
+horse_profile_assets = with_column_schemas([raw_horse_profiles, horse_profiles_asset])

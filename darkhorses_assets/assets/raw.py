@@ -49,6 +49,7 @@ from dagster import (
 from pydantic import Field
 
 from darkhorses_assets import settings
+from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast
 from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
 from darkhorses_assets.partitions import race_days, today_in_uk
@@ -358,13 +359,13 @@ def build_raw_assets(retry_policy: RetryPolicy | None = API_RETRY) -> list[Asset
     being retried without waiting half a minute.
     """
     race_day = {**RACE_DAY_API_ASSET, "retry_policy": retry_policy}
-    return [
+    return with_column_schemas([
         asset(name="raw_results", check_specs=_checks("raw_results"), **race_day)(_raw_results),
         asset(name="raw_racecards", check_specs=_checks("raw_racecards"), **race_day)(_raw_racecards),
         asset(name="raw_courses", key_prefix=[RAW_PREFIX], group_name="raw", owners=OWNERS,
               kinds={"python", "postgres"}, pool=RACING_API_POOL, retry_policy=retry_policy,
               metadata={"column_types": JSON_COLUMNS})(_raw_courses),
-    ]
+    ])
 
 
 raw_assets = build_raw_assets()

@@ -1,5 +1,7 @@
 """pandera models for the feature tables: hard rules (keys) block downstream, soft rules (ranges) warn."""
 
+import re
+
 import pandera.polars as pa
 import polars as pl
 
@@ -23,3 +25,108 @@ RACE_OUTCOMES_HARD = pa.DataFrameSchema(
     unique=["race_id", "horse_id"],
     name="race_outcomes_hard",
 )
+
+
+# Column descriptions of the feature and statistics tables, whose columns are generated from specs
+# (`transforms.features.RECORDS`, `transforms.stats`): named columns first, then the name patterns.
+_SUBJECTS = {
+    "horse": "the horse's", "horse_going": "the horse's, on this going group",
+    "horse_surface": "the horse's, on this surface", "jockey": "the jockey's", "trainer": "the trainer's",
+    "trainer_jockey": "this trainer × jockey pair's", "trainer_course": "the trainer's at this course",
+    "owner": "the owner's",
+    **{f"{ancestor}{suffix}": f"the {ancestor}'s {'grand-offspring' if ancestor == 'damsire' else 'progeny'}{where}"
+       for ancestor in ("sire", "dam", "damsire")
+       for suffix, where in (("", ""), ("_surface", " on this surface"), ("_band", " in this distance band"))},
+}
+_METRICS = {
+    "runs": "runs", "wins": "wins", "places": "places (top 3)", "seconds": "second places",
+    "thirds": "third places", "win_pct": "win % (null without runs)", "place_pct": "place % (top 3; null without runs)",
+    "ae": "A/E: wins ÷ Σ 1/SP (above 1: wins more often than the market expected)",
+}
+_WINDOWS = {"": "lifetime", "_14d": "over the 14 days before", "_30d": "over the 30 days before",
+            "_365d": "over the 365 days before", "_5y": "over the 5 years before"}
+_FEATURE_PATTERN = re.compile(
+    rf"^(?P<subject>{'|'.join(sorted(_SUBJECTS, key=len, reverse=True))})_"
+    rf"(?P<metric>{'|'.join(_METRICS)})(?P<window>_14d|_30d|_365d|_5y)?$"
+)
+_STATS_PATTERN = re.compile(
+    rf"^(?P<metric>{'|'.join(_METRICS)})"
+    r"(?:_(?P<window>14d|30d|365d)|_class_(?P<race_class>\d)|_band_(?P<band>\w+)|_surface_(?P<surface>\w+))?$"
+)
+RUNNER_FEATURE_DESCRIPTIONS = {
+    "distance_band": "Distance band of the race: sprint, mile, middle or staying.",
+    "draw_pct": "Draw ÷ field size (0–1: low draws near 0).",
+    "rank_or": "Rank of the runner's official rating in the race (1 = highest).",
+    "rank_weight": "Rank of the weight carried in the race (1 = heaviest).",
+    "rank_rpr": "Rank of the runner's RPR in the race (1 = highest).",
+    "horse_last_run_date": "Race day of the horse's previous run.",
+    "horse_days_since_last_run": "Days since the horse's previous run (from results before the race date).",
+    "horse_last6": "Finishing positions of the horse's last 6 runs, latest last (form string).",
+    "horse_mean_btn_last5": "Mean lengths beaten by the winner over the horse's last 5 runs.",
+    "horse_last_rpr": "RPR the horse earned in its previous run.",
+    "horse_best_rpr": "Best RPR the horse earned before this race.",
+    "horse_last_tsr": "Topspeed rating the horse earned in its previous run.",
+    "horse_best_tsr": "Best Topspeed rating the horse earned before this race.",
+    "horse_last_or": "Official rating the horse ran off in its previous run.",
+    "or_change": "Official rating now minus the one of the previous run.",
+    "class_change": "Race class now minus the class of the previous run (negative: up in class).",
+    "distance_change_f": "Distance now minus the distance of the previous run, in furlongs.",
+    "course_winner": "True when the horse won at this course before the race date (from results).",
+    "distance_winner": "True when the horse won within half a furlong of this distance before the race date.",
+    "cd_winner": "True when the horse won at this course over this distance before the race date.",
+}
+RACE_OUTCOME_DESCRIPTIONS = {
+    "won": "True when the horse won (dead heats for first count).",
+    "placed": "True when the horse finished in the first 3.",
+    "each_way_placed": "True when the horse finished in the each-way places (UK terms on the runners that ran).",
+}
+STATS_DESCRIPTIONS = {
+    "as_of": "Latest race day with results the statistics are computed to (inclusive).",
+    "runners": "Distinct runners (progeny) that ran.",
+    "horses": "Distinct horses the owner has run.",
+    "best_class": "Race class with the best A/E (at least 10 runs).",
+    "best_class_ae": "A/E in `best_class`.",
+    "best_distance_band": "Distance band with the best A/E (at least 10 runs).",
+    "best_distance_band_ae": "A/E in `best_distance_band`.",
+    "last_run_date": "Race day of the latest run.",
+    "last_win_date": "Race day of the latest win.",
+    "days_since_last_run": "Days from the latest run to `as_of`.",
+    "days_since_last_win": "Days from the latest win to `as_of`.",
+}
+FEATURE_SIGNAL_DESCRIPTIONS = {
+    "feature": "Feature the deciles are taken of.",
+    "decile": "Decile of the feature (1 = lowest values).",
+    "win_rate": "Share of runners in the decile that won.",
+    "len": "Runners in the decile.",
+}
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def describe_feature_column(table: str, column: str) -> str | None:
+    """Description of a column of a features-schema table, or None when it is not one of its own
+    (e.g. `race_id`, described with the clean columns)."""
+    if table == "runner_features":
+        if column in RUNNER_FEATURE_DESCRIPTIONS:
+            return RUNNER_FEATURE_DESCRIPTIONS[column]
+        if match := _FEATURE_PATTERN.match(column):
+            window = _WINDOWS[match["window"] or ""]
+            when = "lifetime, before the race date" if window == "lifetime" else f"{window} the race date"
+            return f"{_capitalized(_METRICS[match['metric']])}: {_SUBJECTS[match['subject']]} record, {when}."
+        return None
+    if table == "race_outcomes":
+        return RACE_OUTCOME_DESCRIPTIONS.get(column)
+    if table == "feature_signal":
+        return FEATURE_SIGNAL_DESCRIPTIONS.get(column)
+    if table.endswith("_stats"):
+        if column in STATS_DESCRIPTIONS:
+            return STATS_DESCRIPTIONS[column]
+        if match := _STATS_PATTERN.match(column):
+            scope = (f"over the {match['window'][:-1]} days to `as_of`" if match["window"]
+                     else f"in class {match['race_class']} races" if match["race_class"]
+                     else f"in the {match['band']} distance band" if match["band"]
+                     else f"on {match['surface']}" if match["surface"] else "lifetime, to `as_of`")
+            return f"{_capitalized(_METRICS[match['metric']])}, {scope}."
+    return None
