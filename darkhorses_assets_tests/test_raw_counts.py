@@ -48,9 +48,13 @@ def test_runners_follow_the_decoders_convention_for_values_that_are_not_lists(ru
     assert racecard_counts(raw({"race_id": "rac_1", "runners": runners}))["runners"].to_list() == [expected]
 
 
-def test_odds_are_bookmaker_entries_not_history_items():
+@pytest.mark.parametrize("history_item", [
+    {"fractional": "5/1", "decimal": "6", "updated": "2025-10-13 09:00:00"},
+    {"bookmaker": "Bet365", "fractional": "5/1", "decimal": "6", "updated": "2025-10-13 09:00:00"},
+])
+def test_odds_are_bookmaker_entries_not_history_items(history_item):
     runner = {"jockey_id": "j", "odds": [
-        {"bookmaker": "Bet365", "history": [{"changed_at": "x", "fractional": "5/1", "decimal": "6"}]},
+        {"bookmaker": "Bet365", "history": [history_item, history_item]},
         {"bookmaker": "Coral", "history": []},
     ]}
     no_odds = {"jockey_id": "k", "odds": ""}

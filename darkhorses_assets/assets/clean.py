@@ -29,13 +29,17 @@ OWNERS = ["team:darkhorses"]
 RAW_COLUMNS = ["race_id", "race_date", "payload"]
 DESCRIPTIONS = {
     "races": "One row per race: racecard and result fields merged (each source fills its own columns); "
-             "a race seen only in racecards or only in results is still a race.",
+             "a race seen only in racecards or only in results is still a race. Pro cards add the tip, the "
+             "verdict and the betting forecast (text and typed prices).",
     "runners": "Declared runners, one row per race_id × horse_id: number, draw, weight, ratings, jockey, "
-               "trainer, owner, pedigree ids — as on the racecard.",
+               "trainer, owner, pedigree ids — as on the racecard — and the pro card's analysis: trainer's "
+               "14-day form and RTF, comment, spotlight, headgear / wind-surgery runs, past-results flags, and "
+               "quotes, stable tour, medical history, previous trainers and owners as typed JSON lists.",
     "results": "One row per finishing or non-finishing runner: finish_position / finish_status, dead heats, "
                "beaten lengths, SP as a decimal, finishing time, prize.",
     "non_runners": "Horses withdrawn from a race, with the reason given in the result.",
-    "runner_odds": "Bookmaker odds per runner from the pro racecards (fractional text kept, decimal parsed).",
+    "runner_odds": "Bookmaker odds per runner from the pro racecards (fractional text kept, decimal parsed), "
+                   "with each bookmaker's earlier prices as a typed `history` list.",
     "quarantine": "Rows that broke a hard rule: source table, key, every reason and the raw JSON fragment. "
                   "Nothing is dropped silently.",
 }

@@ -199,6 +199,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
 }
 """What each clean column means, by column name (a name means the same in every table). `typed_columns` puts
 it on the pandera field as its description; `darkhorses_assets.column_schemas` shows it in the Dagster UI."""
+PAST_RESULTS_FLAGS = ("C", "D", "CD", "BF")
+"""Pro-card `past_results_flags`: course winner, distance winner, course and distance winner, beaten favourite."""
 
 
 class HardConfig(BaseConfig):

@@ -106,6 +106,14 @@ class RaceIdentitySoft(pa.DataFrameModel):
 class RacecardRacesSoft(RaceIdentitySoft):
     declared_runners: pl.Int32 = pa.Field(nullable=True, in_range=_FIELD)
     prize: pl.Float64 = pa.Field(nullable=True, gt=0)
+    betting_forecast_prices: RACECARD_RACE_COLUMNS["betting_forecast_prices"] = pa.Field(nullable=True)
+
+    @pa.check("betting_forecast_prices", name="forecast_names_priced")
+    def forecast_names_priced(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Every horse in the betting forecast has a name and a price (a decimal above 1)."""
+        item = pl.element().struct
+        priced = item.field("horse_name").is_not_null() & (item.field("decimal") > 1).fill_null(False)
+        return data.lazyframe.select(pl.col(data.key).list.eval(priced).list.all())
 
 
 class ResultRacesSoft(RaceIdentitySoft):

@@ -26,3 +26,12 @@ class RunnerOddsSoft(pa.DataFrameModel):
 
     class Config(SoftConfig):
         pass
+
+    @pa.dataframe_check(name="history_prices_before_latest")
+    def history_prices_before_latest(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Each earlier price in `history` is a price (decimal > 1 when given) stamped no later than the row's
+        `updated`."""
+        history = pl.col("history")
+        prices_ok = history.list.eval((pl.element().struct.field("decimal") > 1).fill_null(True)).list.all()
+        latest = history.list.eval(pl.element().struct.field("updated")).list.max()
+        return data.lazyframe.select(prices_ok.fill_null(True) & (latest <= pl.col("updated")).fill_null(True))

@@ -9,6 +9,10 @@ expect. Two inputs are supported and give the same frames:
   If that fails (invalid JSON, a list where an object belongs, ...) the payloads are parsed one by
   one with `json.loads` and go down the dict path, so one bad race never sinks the batch.
 
+Keys whose value is a list or object (a pro card's `quotes`, `trainer_14_days`, an odds row's `history`) come
+back as their JSON text too; `json_columns` turns such text into typed nested columns (lists and structs of
+text), so both paths and any shape the API sends give the same frame.
+
 Internal columns: `_race_idx` (position of the race in the input, also on runner and odds rows, so
 repeated race ids never mix), `_runner_count`, and the optional `raw_json`.
 """
@@ -63,12 +67,58 @@ def _as_list(value: object) -> list:
 
 
 def _text_frame(items: list[dict], keys: Sequence[str]) -> pl.DataFrame:
-    columns = {key: [item.get(key) for item in items] for key in keys}
+    """Values as the NDJSON reader gives them: scalars as text, lists and objects as their JSON text."""
+    columns = {key: [_text_or_json(item.get(key)) for item in items] for key in keys}
     return pl.DataFrame(columns, schema=_text_schema(keys), strict=False)
+
+
+def _text_or_json(value: object) -> object:
+    return _dumps(value) if isinstance(value, list | dict) else value
 
 
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def json_columns(frame: pl.DataFrame, dtypes: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Columns of JSON text (as decoded above) → nested columns of `dtypes` (lists/structs whose leaves are
+    text). Null, "" and "null" are null. Each column is decoded in one vectorised pass; a column holding a shape
+    the dtype does not describe (a string where a list belongs, a list where an object belongs, a number where
+    an object belongs) is decoded value by value instead, following the API's conventions: a single item where
+    a list belongs is a list of one, a non-object where an object belongs is an object of nulls, nested values
+    where text belongs are their JSON text."""
+    decoded = []
+    for column, dtype in dtypes.items():
+        text = frame.get_column(column).cast(pl.String)
+        present = text.str.strip_chars().replace(["", "null"], None)
+        try:
+            decoded.append(present.str.json_decode(dtype).alias(column))
+        except pl.exceptions.PolarsError:
+            values = [_shaped(_json_or_text(value), dtype) for value in present.to_list()]
+            decoded.append(pl.Series(column, values, dtype=dtype))
+    return frame.with_columns(decoded)
+
+
+def _json_or_text(value: str | None) -> object:
+    if value is None or value[:1] not in "[{":
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _shaped(value: object, dtype: pl.DataType) -> object:
+    if value is None or value == "":
+        return None
+    if isinstance(dtype, pl.List):
+        return [_shaped(item, dtype.inner) for item in _as_list(value)]
+    if isinstance(dtype, pl.Struct):
+        item = _as_dict(value)
+        return {field.name: _shaped(item.get(field.name), field.dtype) for field in dtype.fields}
+    if isinstance(value, list | dict):
+        return _dumps(value)
+    return json.dumps(value) if isinstance(value, bool | int | float) else str(value)
 
 
 def decode_dicts(races: Sequence[object], shape: PayloadShape, include_raw: bool = False) -> DecodedRaces:

@@ -246,6 +246,30 @@ def fraction_to_decimal(column: IntoExpr) -> pl.Expr:
     return _struct_value(parts, ratio + 1.0).fill_nan(None).replace(_INFINITIES, None)
 
 
+_FORECAST_ITEM = r"^\s*(?:(\d+/\d+|(?i:evs|evens?))\s+)?(.*?)\s*$"
+
+
+def betting_forecast_prices(column: IntoExpr) -> pl.Expr:
+    """The card's betting forecast as a list of {horse_name, fractional, decimal} in the card's order.
+
+    "15/8 Ride Like A Girl, 7/2 Lady Kara, 5/1 Border Gem,  Ninna Collina" lists Ninna Collina at 5/1 too: a
+    name without a price shares the price before it. Names lose a country suffix, as in `horse_name`."""
+    items = nullify_empty(column).str.split(",")
+    priced = items.list.eval(
+        pl.struct(
+            horse_name=name_without_country(pl.element().str.extract(_FORECAST_ITEM, 2)),
+            fractional=pl.element().str.extract(_FORECAST_ITEM, 1).forward_fill(),
+        ).filter(pl.element().str.extract(_FORECAST_ITEM, 2).str.strip_chars() != "")
+    )
+    return priced.list.eval(
+        pl.struct(
+            horse_name=pl.element().struct.field("horse_name"),
+            fractional=pl.element().struct.field("fractional"),
+            decimal=fraction_to_decimal(pl.element().struct.field("fractional")),
+        )
+    )
+
+
 def sp_fraction(column: IntoExpr) -> pl.Expr:
     """Starting price without the favourite marker: "7/2J" -> "7/2"; evens forms -> "Evs"."""
     return _sp_price_text(column).replace(dict.fromkeys(EVENS_WORDS, "Evs"))

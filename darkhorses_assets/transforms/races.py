@@ -53,12 +53,21 @@ RACECARD_RACE_COLUMNS: Schema = {
     "weather": pl.String,
     "rail_movements": pl.String,
     "stalls": pl.String,
+    "tip": pl.String,
+    "verdict": pl.String,
+    "betting_forecast": pl.String,
+    "betting_forecast_prices": pl.List(
+        pl.Struct({"horse_name": pl.String, "fractional": pl.String, "decimal": pl.Float64})
+    ),
 }
 
 """`declared_runners` is the card's `field_size` when it is a positive count; a card saying `"0"` or `""`
 while listing runners (a real Ascot card said "0" with 16) gets the count of its runners not marked
 non-runner, as the API counts them. `prize` is the amount only; `prize_currency` ("GBP"/"EUR") is the
-symbol's currency ("£4,193", "€7080"), or the region's (REGION_CURRENCIES) when the text has none."""
+symbol's currency ("£4,193", "€7080"), or the region's (REGION_CURRENCIES) when the text has none.
+The pro card's analysis: `tip` (the tipped horse's name), `verdict` (text), `betting_forecast` (the text as
+given) and `betting_forecast_prices`, its typed JSON list of {horse_name, fractional, decimal} in card order (a
+name without its own price shares the one before it: "5/1 Border Gem,  Ninna Collina")."""
 
 TOTE_POOLS = ("tote_win", "tote_ex", "tote_csf", "tote_tricast", "tote_trifecta")
 """Single-amount tote pays; each has a `<pool>_currency` column beside it."""

@@ -8,7 +8,8 @@ invent rows without any validation rule noticing. These counts come from the raw
   the raw layer; stripped, "" as null);
 * a runner (racecards and results) is a `"jockey_id"` key: every runner object has one and no other object
   in a race payload does (the pro racecard's `quotes` carry `horse_id` and `race_id`, not `jockey_id`);
-* an odds row is a `"bookmaker"` key (odds `history` items have `changed_at`, `fractional`, `decimal`);
+* an odds row is a `"bookmaker"` key outside an odds `history` list (the OpenAPI leaves history items
+  untyped: should they name their bookmaker, they are earlier prices of their odds row, not rows);
 * a non-runner is an item of the result's `non_runners` text once the parenthesised reasons are removed:
   `"How's The Guvnor (unsuitable ground), Just King High (travel problems)"` is 2.
 
@@ -28,6 +29,7 @@ RACE_ID = "race_id"
 _RUNNERS_VALUE = r'"runners"\s*:\s*(""|null|\S)'
 _RUNNER_KEY = r'"jockey_id"\s*:'
 _ODDS_KEY = r'"bookmaker"\s*:'
+_HISTORY_LIST = r'"history"\s*:\s*\[[^\]]*\]'
 _NON_RUNNERS_TEXT = r'"non_runners"\s*:\s*"((?:[^"\\]|\\.)*)"'
 _PARENTHESISED = r"\([^)]*\)"
 
@@ -55,13 +57,19 @@ def _non_runners(payload: pl.Expr) -> pl.Expr:
     return items.list.eval(pl.element().str.strip_chars() != "").list.sum().fill_null(0).cast(pl.Int64)
 
 
+def _odds_keys_in_history(payload: pl.Expr) -> pl.Expr:
+    """`"bookmaker"` keys inside `history` lists (items are flat objects of short texts: no `]` inside)."""
+    lists = payload.str.extract_all(_HISTORY_LIST)
+    return lists.list.eval(pl.element().str.count_matches(_ODDS_KEY)).list.sum().fill_null(0)
+
+
 def racecard_counts(raw_racecards: pl.DataFrame) -> pl.DataFrame:
     """One row per raw racecard row with a payload: `race_id`, `runners`, `runner_odds`."""
     payload = pl.col("payload")
     return _readable(raw_racecards).select(
         RACE_ID,
         _runners(payload).alias("runners"),
-        payload.str.count_matches(_ODDS_KEY).cast(pl.Int64).alias("runner_odds"),
+        (payload.str.count_matches(_ODDS_KEY) - _odds_keys_in_history(payload)).cast(pl.Int64).alias("runner_odds"),
     )
 
 
