@@ -24,16 +24,26 @@ from darkhorses_assets.settings import load_settings
 
 def default_resources() -> dict:
     """Resources read from the environment: the warehouse Postgres and The Racing API (or the simulator).
-    Every setting is validated here, so a bad one fails loading the code location naming the variable."""
+    Every setting is validated here, so a bad one fails loading the code location naming the variable.
+
+    Nothing needs to be set for the code location to load (plain `dagster dev`):
+    - DARKHORSES_DATABASE_URL unset: the database URL is left empty, which the Postgres client reads as the
+      embedded Postgres of `make dev`, started on first use (`local.postgres.embedded_database_url`);
+    - RACING_API_USERNAME / RACING_API_PASSWORD unset: the credentials are left empty, and a step that calls the
+      API fails at once with one sentence saying what to set (never Dagster's error about an unset EnvVar).
+    Set values are read through `EnvVar`, so they never show in the UI.
+    """
     settings = load_settings()
+    database_url = EnvVar(DATABASE_URL_ENV) if settings.database_url else ""
+    credentials = settings.racing_api_credentials_set
     return {
-        "io_manager": PostgresPolarsIOManager(database_url=EnvVar(DATABASE_URL_ENV)),
-        "warehouse": WarehouseResource(database_url=EnvVar(DATABASE_URL_ENV)),
-        RUN_FAILURE_RESOURCE_KEY: RunFailureStore(database_url=EnvVar(DATABASE_URL_ENV)),
+        "io_manager": PostgresPolarsIOManager(database_url=database_url),
+        "warehouse": WarehouseResource(database_url=database_url),
+        RUN_FAILURE_RESOURCE_KEY: RunFailureStore(database_url=database_url),
         "racing_api": RacingApiResource(
             base_url=settings.racing_api_base_url,
-            username=EnvVar("RACING_API_USERNAME"),
-            password=EnvVar("RACING_API_PASSWORD"),
+            username=EnvVar("RACING_API_USERNAME") if credentials else "",
+            password=EnvVar("RACING_API_PASSWORD") if credentials else "",
             record_dir=str(settings.record_dir) if settings.record_dir else None,
         ),
     }

@@ -81,6 +81,11 @@ class PostgresClient:
     """Connections and whole-table / partition-slice reads and writes of polars frames."""
 
     def __init__(self, database_url: str, log: logging.Logger | None = None):
+        """An empty `database_url` (DARKHORSES_DATABASE_URL unset): the embedded Postgres, started on first use."""
+        if not database_url.strip():
+            from darkhorses_assets.local.postgres import embedded_database_url  # deferred: local runs only
+
+            database_url = embedded_database_url()
         self._url = libpq_url(database_url)
         self._log = log or logging.getLogger(__name__)
 

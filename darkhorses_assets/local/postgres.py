@@ -58,6 +58,8 @@ def project_state_dir() -> Path:
 class LocalPostgres:
     data_dir: Path
     socket_dir: str
+    started_here: bool = False
+    """True when this call started the server; False when it was found running (someone else stops it)."""
 
     def url(self, database: str = DEFAULT_DATABASE) -> str:
         """libpq URL (psycopg 3) for a database on this server."""
@@ -86,6 +88,7 @@ def start_local_postgres(data_dir: Path | None = None) -> LocalPostgres:
     user = _server_user()
     with _start_lock(data_dir):
         running = _running_socket_dir(data_dir)
+        started_here = running is None
         if running is not None:
             socket_dir = running
         else:
@@ -101,10 +104,22 @@ def start_local_postgres(data_dir: Path | None = None) -> LocalPostgres:
                 raise
         _make_private(data_dir, user)
         _make_private(socket_dir, user)
-    local = LocalPostgres(data_dir=data_dir, socket_dir=str(socket_dir))
+    local = LocalPostgres(data_dir=data_dir, socket_dir=str(socket_dir), started_here=started_here)
     ensure_database(local.url("postgres"), DEFAULT_DATABASE)
     _log.info("local Postgres ready at %s (data in %s)", socket_dir, data_dir)
     return local
+
+
+def embedded_database_url(state_dir: Path | None = None) -> str:
+    """The URL of the embedded Postgres `make dev` uses (`<state dir>/pgdata`), started on first use.
+
+    What DARKHORSES_DATABASE_URL means when unset, in every process that needs a database (code server, run
+    workers, step processes, `dagster asset materialize`): all of them reach the same server, because start-up
+    holds a file lock beside the data folder and reuses a server already running on it (never two servers on
+    one data folder). The server keeps running when the process ends; `darkhorses dev` and `dagster dev` stop
+    the one they started when they exit (`local.dagster_storage`).
+    """
+    return start_local_postgres((state_dir or project_state_dir()) / "pgdata").url()
 
 
 def stop_local_postgres(data_dir: Path) -> None:

@@ -102,6 +102,18 @@ class ApiPage:
         return self.error is None
 
 
+MISSING_CREDENTIALS = (
+    "No Racing API credentials are set: set RACING_API_USERNAME and RACING_API_PASSWORD (theracingapi.com, My "
+    "Account) before starting Dagster, or run `make dev` (or `darkhorses dev`) to use the simulated API."
+)
+
+
+class RacingApiCredentialsMissing(RacingApiError):
+    """RACING_API_USERNAME / RACING_API_PASSWORD are unset: raised before any request, never retried."""
+
+    retryable = False
+
+
 class _Transient(Exception):
     """A failed attempt worth retrying; ``page`` is set when a 2xx body was unusable, ``unreachable`` says why
     no connection could be made at all (refused, unknown host)."""
@@ -275,6 +287,8 @@ class RacingApiResource(dg.ConfigurableResource):
 
     def _send(self, path: str, params: Params, attempt: int, expect_keys: Sequence[str]) -> ApiPage:
         """One attempt: returns a usable page, raises ``_Transient`` to retry, or a RacingApiError to stop."""
+        if not (self.username and self.password):
+            raise RacingApiCredentialsMissing(MISSING_CREDENTIALS)
         name = describe(path, params)
         bucket = self._bucket
         bucket.acquire()
