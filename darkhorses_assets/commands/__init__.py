@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from darkhorses_assets.commands import backfill, export, status
 from darkhorses_assets.commands.common import USAGE_ERROR, CommandError
@@ -19,6 +20,7 @@ def add_parsers(commands) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run a parsed command; a refused one prints one line `darkhorses: …` and exits 2."""
+    warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")  # Dagster's, on import
     try:
         return args.run(args)
     except CommandError as error:

@@ -246,7 +246,9 @@ def _eta(started: float, first_settled: int, settled: int, remaining: int) -> st
     if pace <= 0:
         return "?"
     seconds = int(remaining / pace)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def _say(message: str) -> None:

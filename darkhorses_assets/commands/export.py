@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from darkhorses_assets.commands.common import CommandError, database_url, race_day_range
@@ -46,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     chunks = race_day_chunks(url, TableRef(schema, table), days[0], days[-1],
                              args.days_per_chunk or DAYS_PER_CHUNK)
     partial = output.with_name(f".{output.name}.partial")
+    writer = _write_parquet if output.suffix.lower() == ".parquet" else _write_csv
     try:
-        rows = (_write_parquet if output.suffix.lower() == ".parquet" else _write_csv)(chunks, partial)
+        with closing(chunks):
+            rows = writer(chunks, partial)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
@@ -71,14 +74,15 @@ def resolve_table(given: str, tables: dict[str, bool]) -> str:
 def _write_parquet(chunks, path: Path) -> int:
     import pyarrow.parquet as pq
 
-    rows, writer = 0, None
+    rows, writer, schema = 0, None, None
     try:
         for frame in chunks:
             table = frame.to_arrow()
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-            elif table.schema != writer.schema_arrow:
-                table = table.cast(writer.schema_arrow)
+                schema = table.schema
+                writer = pq.ParquetWriter(path, schema, compression="zstd")
+            elif table.schema != schema:
+                table = table.cast(schema)
             if table.num_rows:
                 writer.write_table(table)
             rows += table.num_rows

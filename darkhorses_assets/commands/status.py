@@ -61,9 +61,8 @@ class Status:
 
 
 def run(args: argparse.Namespace) -> int:
-    defs = load_definitions()
     with open_instance() as instance:
-        status = collect(instance, defs)
+        status = collect(instance, load_definitions())
     render(status)
     return BLOCKING_FAILED if status.blocking_failures else 0
 
