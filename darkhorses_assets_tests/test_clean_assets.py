@@ -66,10 +66,10 @@ def test_clean_tables_reconcile_with_raw_and_rematerializing_replaces(pipeline):
     last_day = {m.asset_key: m.metadata for m in materializations if m.partition == "2025-10-08"}
     for name in ("races", "runners", "results", "non_runners", "runner_odds", "quarantine"):
         metadata = last_day[clean_key(name)]
-        assert {"dagster/column_schema", "preview", "range_rows", "dagster/row_count"} <= set(metadata)
+        assert {"dagster/column_schema", "preview", "dagster/row_count"} <= set(metadata)
     runner_columns = [c.name for c in last_day[clean_key("runners")]["dagster/column_schema"].value.columns]
     assert {"race_id", "horse_id", "weight_lbs"} <= set(runner_columns)
-    assert last_day[clean_key("runners")]["range_rows"].value == runners
+    assert last_day[clean_key("runners")]["dagster/row_count"].value == runners  # the range's rows
 
 
 def test_dimensions_rebuild_from_clean_tables(pipeline):

@@ -56,7 +56,9 @@ COLUMNS = "columns"
 SCHEMA_IF_MISSING = "schema_if_missing"
 UPSERT_KEY = "upsert_key"
 DEFAULT_SCHEMA = "public"
-PER_WRITE = ("dagster/row_count", "replaced_rows", "dagster/column_schema", "preview")
+COLUMN_SCHEMA = "dagster/column_schema"
+ROW_COUNT = "dagster/row_count"
+PER_WRITE = (ROW_COUNT, "replaced_rows", COLUMN_SCHEMA, "preview")
 """Metadata of a range write that is stated once (on its last partition), not per partition."""
 
 
@@ -89,21 +91,21 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
             f"wrote {result.rows} rows to {table}{where} (replacing {result.replaced_rows}) "
             f"in {result.seconds:.1f}s"
         )
-        schema = TableSchema(columns=[TableColumn(spec.name, spec.pg_type) for spec in result.specs])
+        schema = _described_schema(result.specs, metadata.get(COLUMN_SCHEMA))
         write_metadata: dict[str, Any] = {
-            "dagster/row_count": MetadataValue.int(result.rows),
+            ROW_COUNT: MetadataValue.int(result.rows),
             "table": MetadataValue.text(str(table)),
             "replaced_rows": MetadataValue.int(result.replaced_rows),
-            "dagster/column_schema": MetadataValue.table_schema(schema),
+            COLUMN_SCHEMA: MetadataValue.table_schema(schema),
             "preview": MetadataValue.md(markdown_preview(frame)),
             **dict(TableMetadataSet(table_name=str(table), storage_kind="postgres")),
         }
         if partition is not None:
             write_metadata["partitions"] = MetadataValue.text(partition.label)
         if upsert is not None:
-            del write_metadata["dagster/row_count"]
+            del write_metadata[ROW_COUNT]
             write_metadata["upserted_rows"] = MetadataValue.int(result.rows)
-        _add_write_metadata(context, frame, write_metadata)
+        _add_write_metadata(context, write_metadata)
 
     def load_input(self, context: InputContext) -> pl.DataFrame | pl.LazyFrame:
         upstream = context.upstream_output
@@ -132,15 +134,17 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
         return frame
 
 
-def _add_write_metadata(context: OutputContext, frame: pl.DataFrame, metadata: dict[str, Any]) -> None:
+def _add_write_metadata(context: OutputContext, metadata: dict[str, Any]) -> None:
     """Attach the write's metadata without copying it onto every partition of a range.
 
     Dagster gives each partition of a multi-partition output its own materialization event, each with a copy
     of the output metadata: for a 10-year range of a 130-column table that is thousands of copies of the
-    column schema and preview. Here every partition gets the table and the range; the row counts, schema and
-    preview go once, on the last partition, whose event the UI shows as the asset's latest. (Per-partition
-    row counts would cost one `add_asset_metadata` call per partition, each copying Dagster's metadata
-    accumulator: quadratic in the range length.)
+    column schema and preview. Here every partition gets the table and the range; the row count, schema and
+    preview go once, on the last partition, whose event the UI shows as the asset's latest. The row count is
+    the write's: all rows of the range (`partitions` names it), one honest number per materialization rather
+    than the last day's rows beside the range's. (Per-partition row counts would cost one
+    `add_asset_metadata` call per partition, each copying Dagster's metadata accumulator: quadratic in the
+    range length.)
     """
     keys = list(context.asset_partition_keys) if context.has_asset_partitions else []
     step_context = _step_context(context) if len(keys) > 1 else None
@@ -148,14 +152,22 @@ def _add_write_metadata(context: OutputContext, frame: pl.DataFrame, metadata: d
         context.add_output_metadata(metadata)
         return
     context.add_output_metadata({name: value for name, value in metadata.items() if name not in PER_WRITE})
-    last_key = keys[-1]
-    column = (context.definition_metadata or {}).get(PARTITION_EXPR)
-    last_rows = _rows_in_partition(context, frame, column, last_key)
-    per_write = {name: metadata[name] for name in PER_WRITE if name != "dagster/row_count"}
-    per_write["range_rows"] = metadata["dagster/row_count"]
-    if last_rows is not None:
-        per_write["dagster/row_count"] = MetadataValue.int(last_rows)
-    step_context.add_asset_metadata(per_write, asset_key=_asset_key(context), partition_key=last_key)
+    per_write = {name: metadata[name] for name in PER_WRITE if name in metadata}
+    step_context.add_asset_metadata(per_write, asset_key=_asset_key(context), partition_key=keys[-1])
+
+
+def _described_schema(specs: list, declared: object) -> TableSchema:
+    """The written columns with their Postgres types, described as in the asset's declared column schema
+    (`dagster/column_schema` definition metadata, see `darkhorses_assets.column_schemas`): the schema of a
+    materialization replaces the declared one in the UI, so it keeps its descriptions and constraints."""
+    declared_schema = getattr(declared, "schema", declared)
+    known = {column.name: column for column in getattr(declared_schema, "columns", None) or []}
+    return TableSchema(columns=[
+        TableColumn(spec.name, spec.pg_type, description=known[spec.name].description,
+                    constraints=known[spec.name].constraints)
+        if spec.name in known else TableColumn(spec.name, spec.pg_type)
+        for spec in specs
+    ])
 
 
 def _step_context(context: OutputContext):
@@ -164,14 +176,6 @@ def _step_context(context: OutputContext):
         return context.step_context
     except DagsterInvariantViolationError:
         return None
-
-
-def _rows_in_partition(context: OutputContext, frame: pl.DataFrame, column: object, key: str) -> int | None:
-    """Rows of one partition key for a time-window asset partitioned on a date column; None otherwise."""
-    partitions_def = context.asset_partitions_def
-    if not isinstance(partitions_def, TimeWindowPartitionsDefinition) or frame.schema.get(column) != pl.Date:
-        return None
-    return frame.filter(pl.col(column).dt.strftime(partitions_def.fmt) == key).height
 
 
 def table_for(key: AssetKey, metadata: Mapping[str, Any]) -> TableRef:
