@@ -22,7 +22,8 @@ SHUTDOWN_GRACE_S = 30
 
 
 def prepare_dagster_home(state_dir: Path) -> Path:
-    """A DAGSTER_HOME in the project state folder whose dagster.yaml is the project's (Postgres storage)."""
+    """A DAGSTER_HOME in the project state folder whose dagster.yaml is a copy of the project's (Postgres storage,
+    on DARKHORSES_DAGSTER_STORAGE_URL, which `darkhorses dev` sets)."""
     home = state_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
@@ -30,16 +31,23 @@ def prepare_dagster_home(state_dir: Path) -> Path:
 
 
 def run_dev(host: str, port: int) -> int:
-    state_dir = settings.load_settings().state_dir  # every setting checked before anything starts
+    """`dagster dev` on the local services, run in its DAGSTER_HOME: started in the project root, whose own
+    dagster.yaml is not the one in use (a copy is), it would warn that the folder's dagster.yaml "will not be used".
+    Folders given as relative paths are passed on absolute, so they mean what they meant here."""
+    loaded = settings.load_settings()  # every setting checked before anything starts
+    state_dir = loaded.state_dir
     with local_services(state_dir) as services:
         for line in services.description:
             print(f"darkhorses: {line}", flush=True)
         dagster_home = prepare_dagster_home(state_dir)
-        env = {**DAGSTER_EVENT_SETTINGS, **os.environ, **services.env, "DAGSTER_HOME": str(dagster_home)}
+        env = {**DAGSTER_EVENT_SETTINGS, **os.environ, **services.env, "DAGSTER_HOME": str(dagster_home),
+               settings.STATE_DIR_ENV: str(state_dir)}
+        if loaded.record_dir is not None:
+            env[settings.RECORD_DIR_ENV] = str(loaded.record_dir)
         command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
                    "-h", host, "-p", str(port)]
         print(f"darkhorses: Dagster UI on http://{host}:{port} — Ctrl-C stops everything", flush=True)
-        dagster = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT,
+        dagster = subprocess.Popen(command, env=env, cwd=dagster_home,
                                    process_group=0, preexec_fn=_default_signals)
         return _wait_forwarding_signals(dagster)
 
