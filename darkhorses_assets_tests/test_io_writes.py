@@ -179,6 +179,21 @@ def test_schema_drift_names_every_added_missing_and_retyped_column(postgres_url)
     assert table_rows(postgres_url) == [(day, "old", 3)]
 
 
+def test_new_columns_are_added_and_older_rows_keep_null(postgres_url):
+    client = PostgresClient(postgres_url)
+    old_day, new_day = date(2024, 3, 3), date(2024, 3, 4)
+    client.write_frame(TABLE, runners(old_day, 2, "old"), day_slice(old_day))
+
+    wider = runners(new_day, 2, "new").with_columns(comment=pl.lit("goes well"), flags=pl.lit(["C"]))
+    client.write_frame(TABLE, wider, day_slice(new_day))
+
+    with psycopg.connect(postgres_url) as conn:
+        rows = conn.execute(
+            'SELECT race_date, "comment", flags FROM clean.runners ORDER BY race_date').fetchall()
+    assert rows == [(old_day, None, None)] * 2 + [(new_day, "goes well", ["C"])] * 2
+    assert client.read_frame(TABLE, partition=day_slice(new_day))["comment"].to_list() == ["goes well"] * 2
+
+
 def test_every_supported_type_round_trips(postgres_url):
     client = PostgresClient(postgres_url)
     table = TableRef("features", "types")

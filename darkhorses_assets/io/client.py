@@ -24,6 +24,7 @@ from darkhorses_assets.io.partitions import PartitionSlice
 from darkhorses_assets.io.tables import (
     MissingTableError,
     TableRef,
+    add_columns,
     check_drift,
     create_table,
     delete_rows,
@@ -152,7 +153,9 @@ class PostgresClient:
                     create_table(conn, table, specs, partition.column if partition else None)
                     existing = {spec.name: spec.pg_type for spec in specs}
                 else:
-                    check_drift(table, existing, specs)
+                    added = check_drift(table, existing, specs)
+                    add_columns(conn, table, added, self._log)
+                    existing |= {spec.name: spec.pg_type for spec in added}
                 if partition is None:
                     replaced = delete_rows(conn, table, None)
                 else:

@@ -112,8 +112,10 @@ def create_table(
         conn.execute(index)
 
 
-def check_drift(table: TableRef, existing: dict[str, str], specs: list[ColumnSpec]) -> None:
-    """Raise SchemaDriftError naming every added, missing and retyped column. Column order is not drift."""
+def check_drift(table: TableRef, existing: dict[str, str], specs: list[ColumnSpec]) -> list[ColumnSpec]:
+    """The frame's columns the table lacks, when that is the only difference (a new release adding columns:
+    the caller adds them, `add_columns`). A column the frame lost or retyped raises SchemaDriftError naming every
+    added, missing and retyped column: those need a decision. Column order is not drift."""
     wanted = {spec.name: spec for spec in specs}
     added = [spec for spec in specs if spec.name not in existing]
     missing = [(name, pg_type) for name, pg_type in existing.items() if name not in wanted]
@@ -123,8 +125,8 @@ def check_drift(table: TableRef, existing: dict[str, str], specs: list[ColumnSpe
         if spec.name in existing
         and not _fits(spec, existing[spec.name])
     ]
-    if not (added or missing or retyped):
-        return
+    if not (missing or retyped):
+        return added
     quoted = _display_identifier(table)
     lines = [f"Schema drift: the frame no longer matches table {table}."]
     alter = f"ALTER TABLE {quoted}"
@@ -142,6 +144,17 @@ def check_drift(table: TableRef, existing: dict[str, str], specs: list[ColumnSpe
     lines.append(f"Drop or migrate table {table} "
                  f"(e.g. DROP TABLE {quoted}; then re-materialize every partition).")
     raise SchemaDriftError("\n".join(lines))
+
+
+def add_columns(conn: psycopg.Connection, table: TableRef, specs: list[ColumnSpec], log: logging.Logger) -> None:
+    """Add nullable columns (in the caller's transaction). Rows written before have them null until their
+    partition is materialized again."""
+    for spec in specs:
+        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+            table.identifier, sql.Identifier(spec.name), sql.SQL(spec.pg_type)))
+    if specs:
+        log.warning("added column(s) %s to %s: rows written before have them null until their partitions are "
+                    "materialized again", ", ".join(spec.name for spec in specs), table)
 
 
 def _fits(spec: ColumnSpec, table_type: str) -> bool:

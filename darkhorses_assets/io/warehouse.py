@@ -8,6 +8,7 @@ that could not be read are appended to `raw.unreadable_pages`, never written in 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 
@@ -23,6 +24,7 @@ from darkhorses_assets.io.partitions import keys_slice
 from darkhorses_assets.io.tables import (
     MissingTableError,
     TableRef,
+    add_columns,
     check_drift,
     create_table,
     ensure_schema,
@@ -30,6 +32,8 @@ from darkhorses_assets.io.tables import (
     table_columns,
 )
 from darkhorses_assets.io.types import column_specs, to_wire_frame
+
+_log = logging.getLogger(__name__)
 
 UNREADABLE_PAGES = TableRef("raw", "unreadable_pages")
 """Every API page a raw asset could not read, one row per page and run (see transforms.raw_rows)."""
@@ -98,6 +102,6 @@ class WarehouseResource(ConfigurableResource):
                 if existing is None:
                     create_table(conn, table, specs, None)
                 else:
-                    check_drift(table, existing, specs)
+                    add_columns(conn, table, check_drift(table, existing, specs), _log)
                 copy_in(conn, table.identifier, wire)
         return pages.height
