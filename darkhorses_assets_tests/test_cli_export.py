@@ -108,16 +108,9 @@ def test_bad_input_is_one_line_and_exit_code_2(stored, tmp_path, capsys):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_no_database_names_the_variable_and_make_dev(tmp_path, monkeypatch, capsys):
-    out = str(tmp_path / "x.csv")
-    monkeypatch.delenv("DARKHORSES_DATABASE_URL", raising=False)
-    monkeypatch.setenv("DARKHORSES_STATE_DIR", str(tmp_path / "state"))  # no embedded server there
-    err = _one_line_error(capsys, ["export", "clean.runners", "--start", "2025-06-01", "--end", "2025-06-02",
-                                   "-o", out])
-    assert "DARKHORSES_DATABASE_URL is not set" in err and "make dev" in err
-
+def test_no_database_names_the_variable(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DARKHORSES_DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/darkhorses")
     err = _one_line_error(capsys, ["export", "clean.runners", "--start", "2025-06-01", "--end", "2025-06-02",
-                                   "-o", out])
+                                   "-o", str(tmp_path / "x.csv")])
     assert err.startswith("darkhorses: no database: cannot connect") and "DARKHORSES_DATABASE_URL" in err
     assert "secret" not in err

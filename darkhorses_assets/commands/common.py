@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from darkhorses_assets import settings
-from darkhorses_assets.settings import DAGSTER_STORAGE_URL_ENV, DATABASE_URL_ENV, SettingsError
+from darkhorses_assets.settings import DATABASE_URL_ENV, SettingsError
 
 USAGE_ERROR = 2
 """Exit code of a command refused for its input or its environment (argparse's own code for bad usage)."""
@@ -48,22 +48,24 @@ def race_day_range(start: str, end: str) -> list[date]:
 
 
 def database_url() -> str:
-    """The warehouse URL: DARKHORSES_DATABASE_URL, else the embedded Postgres `darkhorses dev` runs (reused,
-    never started here). Raises CommandError when neither answers, saying which variable or `make dev`."""
+    """The warehouse URL: DARKHORSES_DATABASE_URL, else the embedded Postgres `make dev` uses (started on first
+    use, as every process of the project does). Raises CommandError when it does not answer, saying which
+    variable to fix or to run `make dev`."""
     from darkhorses_assets.io.client import DatabaseConnectionError, PostgresClient
-    from darkhorses_assets.local.postgres import start_local_postgres
+    from darkhorses_assets.local.postgres import embedded_database_url
 
     try:
         url = settings.database_url()
     except SettingsError as error:
         raise CommandError(str(error)) from None
     if url is None:
-        data_dir = settings.state_dir() / "pgdata"
-        if not (data_dir / "postmaster.pid").exists():
+        try:
+            url = embedded_database_url()
+        except Exception as error:  # noqa: BLE001 - whatever stopped it, one line
             raise CommandError(
-                f"no database: {DATABASE_URL_ENV} is not set and the embedded Postgres (data in {data_dir}) is "
-                f"not running; set {DATABASE_URL_ENV}=postgresql://user:pass@host:5432/db or start `make dev`")
-        url = start_local_postgres(data_dir).url()  # the running server, reused
+                f"no database: {DATABASE_URL_ENV} is not set and the embedded Postgres did not start "
+                f"({_first_line(error)}); set {DATABASE_URL_ENV}=postgresql://user:pass@host:5432/db or run "
+                "`make dev`") from None
     try:
         with PostgresClient(url).connect() as conn:
             conn.execute("SELECT 1")
@@ -73,41 +75,40 @@ def database_url() -> str:
 
 
 def dagster_home() -> Path:
-    """DAGSTER_HOME when set (as `dagster` reads it), else the one `darkhorses dev` keeps in the state folder."""
+    """DAGSTER_HOME when set (as `dagster` reads it), else the one `darkhorses dev` keeps in the state folder
+    (made as `darkhorses dev` makes it: a copy of the project's dagster.yaml, storage in the same Postgres)."""
     value = os.environ.get(DAGSTER_HOME_ENV, "").strip()
     if value:
         home = Path(value).expanduser().resolve()
-        if not home.is_dir():
-            raise CommandError(f"{DAGSTER_HOME_ENV}={value} is not a folder; point it at your Dagster instance")
+        if not (home / "dagster.yaml").is_file():
+            raise CommandError(f"{DAGSTER_HOME_ENV}={value} has no dagster.yaml; point it at your Dagster instance")
         return home
-    home = settings.state_dir() / "dagster_home"
-    if not (home / "dagster.yaml").exists():
-        raise CommandError(
-            f"no Dagster instance: {DAGSTER_HOME_ENV} is not set and {home} has no dagster.yaml; run `make dev` "
-            f"once (it creates it) or set {DAGSTER_HOME_ENV}")
-    return home
+    from darkhorses_assets.cli import prepare_dagster_home
+
+    try:
+        return prepare_dagster_home(settings.state_dir())
+    except SettingsError as error:
+        raise CommandError(str(error)) from None
 
 
 @contextmanager
 def open_instance() -> Iterator:
-    """The Dagster instance of `dagster_home()`. A dagster.yaml reading its storage from
-    DARKHORSES_DAGSTER_STORAGE_URL gets the URL `darkhorses dev` would give it when the variable is unset."""
+    """The Dagster instance of `dagster_home()`, checked to answer (its storage may be a Postgres that is down)."""
     from dagster import DagsterInstance
 
-    from darkhorses_assets.local.postgres import sqlalchemy_psycopg2_url
-
     home = dagster_home()
-    config = home / "dagster.yaml"
-    wants_storage_url = config.exists() and DAGSTER_STORAGE_URL_ENV in config.read_text()
-    if wants_storage_url and not os.environ.get(DAGSTER_STORAGE_URL_ENV, "").strip():
-        os.environ[DAGSTER_STORAGE_URL_ENV] = sqlalchemy_psycopg2_url(database_url())
     try:
         instance = DagsterInstance.from_config(str(home))
+        instance.get_runs(limit=1)
     except Exception as error:  # noqa: BLE001 - any load failure becomes one line
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise CommandError(f"cannot open the Dagster instance in {home}: {first_line}") from None
+        raise CommandError(f"cannot open the Dagster instance in {home}: {_first_line(error)} (the storage is "
+                           f"{DATABASE_URL_ENV}'s Postgres or the embedded one of `make dev`)") from None
     with instance:
         yield instance
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def load_definitions():
