@@ -152,7 +152,8 @@ def _soft_result(
     rates = {validation.table: validation.quarantine_rate for validation in validations}
     rate_rules = [
         RuleOutcome(_prefixed(validations, v.table, QUARANTINE_RATE_RULE), hard=False,
-                    failing_rows=v.quarantined.height if rates[v.table] > limit else 0)
+                    failing_rows=v.quarantined.height if rates[v.table] > limit else 0,
+                    examples=_quarantined_examples(v) if rates[v.table] > limit else [])
         for v in validations
     ]
     rules = _rules(validations, hard=False) + rate_rules
@@ -171,6 +172,12 @@ def _soft_result(
         severity=AssetCheckSeverity.WARN,
         metadata=metadata,
     )
+
+
+def _quarantined_examples(validation: Validation) -> list[dict[str, Any]]:
+    """Up to MAX_EXAMPLES quarantined rows as the quarantine table shows them: day, key and every reason."""
+    columns = [c for c in ("race_date", "row_key", "reasons") if c in validation.quarantined.columns]
+    return validation.quarantined.select(columns).head(MAX_EXAMPLES).to_dicts()
 
 
 def _reconciliation_result(
@@ -252,6 +259,8 @@ def _examples_markdown(rules: list[RuleOutcome]) -> str:
         for example in rule.examples[:MAX_EXAMPLES]:
             text = json.dumps({k: _jsonable(v) for k, v in example.items()}, ensure_ascii=False)
             lines.append(f"| {_cell(rule.name)} | {rule.failing_rows} | {_cell(text)} |")
+        if not rule.examples:
+            lines.append(f"| {_cell(rule.name)} | {rule.failing_rows} | (no row recorded: a rule on the whole table) |")
     return "\n".join(lines)
 
 

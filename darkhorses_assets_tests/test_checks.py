@@ -60,6 +60,21 @@ def test_a_quarantine_rate_above_the_limit_alone_fails_the_soft_check():
     assert results_by_name(validate(frame, "runners"), max_quarantine_rate=0.5)["runners_soft_rules"].passed
 
 
+def test_every_failing_rule_shows_its_count_and_examples():
+    """A quarantine rate over the limit names the quarantined rows (key and reasons), like any other rule."""
+    frame = runners({"horse_id": "hrs_1", "weight_lbs": 250}, {"horse_id": None})
+    results = results_by_name(validate(frame, "runners"))
+    for name in ("runners_hard_rules", "runners_soft_rules"):
+        examples = results[name].metadata["examples"].value
+        failing = {rule: n for rule, n in results[name].metadata["failing_rows_by_rule"].value.items() if n}
+        assert failing, name
+        for rule, count in failing.items():
+            rows = [line for line in examples.splitlines() if line.startswith(f"| {rule} | {count} | ")]
+            assert rows and all("{" in line for line in rows), (rule, examples)
+    soft_examples = results["runners_soft_rules"].metadata["examples"].value
+    assert "horse_id:not_null" in next(line for line in soft_examples.splitlines() if "| quarantine_rate |" in line)
+
+
 def test_one_set_of_checks_covers_several_validated_tables():
     """clean/races reports its racecard view, result view and merged table under three checks."""
     card_view = validate(races("racecard_races", {"race_id": "rac_1"}, {"race_id": None}), "racecard_races")

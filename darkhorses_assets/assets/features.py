@@ -110,7 +110,8 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     partition_range = f"{window.start}..{window.end}"
     # Checked on the declared runners, not on `frame`: features are built by joining runners to races, so a
     # runner whose race is missing would vanish from `frame` instead of showing up as an orphan.
-    orphans = runners.join(races.select("race_id"), on="race_id", how="anti").height
+    orphan_rows = runners.join(races.select("race_id"), on="race_id", how="anti")
+    orphans = orphan_rows.height
     yield Output(frame, metadata={"partition_range": partition_range,
                                   "history_results": MetadataValue.int(results.height),
                                   "first_time_runners": MetadataValue.int(
@@ -118,7 +119,9 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     yield _schema_check("keys_valid", frame, RUNNER_FEATURES_HARD, partition_range, AssetCheckSeverity.ERROR)
     yield _schema_check("values_in_range", frame, RUNNER_FEATURES_SOFT, partition_range, AssetCheckSeverity.WARN)
     yield AssetCheckResult(check_name="races_exist", passed=orphans == 0,
-                           metadata={"partition_range": partition_range, "orphan_rows": orphans})
+                           metadata={"partition_range": partition_range, "orphan_rows": orphans,
+                                     "orphan_examples": MetadataValue.json(
+                                         orphan_rows.select("race_id", "horse_id").head(10).to_dicts())})
 
 
 @asset(

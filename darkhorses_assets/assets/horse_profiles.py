@@ -119,7 +119,9 @@ def raw_horse_profiles(
         passed=unreadable.is_empty(),
         severity=AssetCheckSeverity.ERROR,
         metadata={"unreadable": unreadable.height,
-                  "errors": MetadataValue.json(unreadable["parse_error"].head(10).to_list())},
+                  "errors": MetadataValue.json(unreadable["parse_error"].head(10).to_list()),
+                  "examples": MetadataValue.json(unreadable.select("horse_id", "request", "parse_error")
+                                                 .head(10).to_dicts())},
     )
     if error is not None:
         raise Failure(

@@ -236,7 +236,8 @@ def _materialize_race_days(
         check_name="races_every_day",
         passed=not blank_days,
         severity=AssetCheckSeverity.WARN,
-        metadata={"partition_range": f"{days[0]} .. {days[-1]}", "blank_days": MetadataValue.json(blank_days),
+        metadata={"partition_range": f"{days[0]} .. {days[-1]}", "blank_day_count": len(blank_days),
+                  "blank_days": MetadataValue.json(blank_days),
                   "skipped_days": skipped_days},
     )
 
