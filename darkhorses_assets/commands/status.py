@@ -13,7 +13,7 @@ import argparse
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from darkhorses_assets.commands.common import DAEMON_HEARTBEAT_TOLERANCE_S, load_definitions, open_instance
 
@@ -91,8 +91,8 @@ def collect(instance, defs, today: date | None = None) -> Status:
         asset = AssetStatus(key.to_user_string(), node.partitions_def is not None, runs=runs_by_asset.get(key, []))
         if node.partitions_def is not None:
             stored = set(instance.get_materialized_partitions(key))
-            past = [date.fromisoformat(day) for day in node.partitions_def.get_partition_keys()
-                    if date.fromisoformat(day) <= today]
+            first = date.fromisoformat(node.partitions_def.get_first_partition_key())
+            past = [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
             if stored:
                 asset.latest = max(stored)
             gaps = missing_ranges(past, stored, max_days=len(past) + 1)
