@@ -243,8 +243,11 @@ def _common(validations: list[Validation], partition_range: str) -> dict[str, An
 
 
 def _rule_metadata(rules: list[RuleOutcome]) -> dict[str, Any]:
-    """Failing rows per rule (all rules, zeros included) and a markdown table of examples."""
+    """The failing rules with their counts in one line (shown as is in the check's page), failing rows per rule
+    (all rules, zeros included) and a markdown table of examples."""
+    failing = [f"{rule.name}: {rule.failing_rows} rows" for rule in rules if rule.failing_rows]
     return {
+        "failing_rules": MetadataValue.text("; ".join(failing) if failing else "none"),
         "failing_rows_by_rule": MetadataValue.json({rule.name: rule.failing_rows for rule in rules}),
         "examples": MetadataValue.md(_examples_markdown(rules)),
     }

@@ -71,6 +71,8 @@ def test_every_failing_rule_shows_its_count_and_examples():
         for rule, count in failing.items():
             rows = [line for line in examples.splitlines() if line.startswith(f"| {rule} | {count} | ")]
             assert rows and all("{" in line for line in rows), (rule, examples)
+        assert results[name].metadata["failing_rules"].value == "; ".join(
+            f"{rule}: {count} rows" for rule, count in failing.items())
     soft_examples = results["runners_soft_rules"].metadata["examples"].value
     assert "horse_id:not_null" in next(line for line in soft_examples.splitlines() if "| quarantine_rate |" in line)
 
