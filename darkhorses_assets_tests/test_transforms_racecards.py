@@ -172,6 +172,23 @@ def test_json_payloads_give_the_same_frames_as_dicts(cards, frames):
         assert from_json.runner_odds.equals(frames.runner_odds)
 
 
+@pytest.mark.parametrize(("where", "key", "value"), [
+    ("runner", "age", 5),  # a number where the API promises a string: the strict reader fails the batch
+    ("runner", "trainer_14_days", ""),  # "" where an object belongs
+    ("race", "big_race", "false"),  # a string where the OpenAPI says boolean
+    ("odds", "decimal", 23.0),
+])  # fmt: skip
+def test_a_batch_the_fast_reader_refuses_parses_the_same_as_dicts(cards, where, key, value):
+    changed = copy.deepcopy(cards)
+    target = {"race": changed[0], "runner": changed[0]["runners"][0],
+              "odds": changed[0]["runners"][0]["odds"][0]}[where]
+    target[key] = value
+    from_dicts = parse_racecards(changed)
+    from_json = parse_racecards(pl.Series([json.dumps(race) for race in changed]))
+    for table in ("races", "runners", "runner_odds"):
+        assert getattr(from_json, table).equals(getattr(from_dicts, table))
+
+
 def test_raw_json_carries_the_runner_fragment(cards):
     for source in (cards, pl.Series([json.dumps(race) for race in cards])):
         runners = parse_racecards(source, include_raw=True).runners

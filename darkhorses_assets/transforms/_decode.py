@@ -5,9 +5,12 @@ value is text (JSON numbers and booleans become their JSON text), exactly as the
 expect. Two inputs are supported and give the same frames:
 
 * a list of race dicts - flattened column by column in Python (no per-value Python calls);
-* a Series of JSON strings - read in one pass by polars' NDJSON reader with an explicit schema.
-  If that fails (invalid JSON, a list where an object belongs, ...) the payloads are parsed one by
-  one with `json.loads` and go down the dict path, so one bad race never sinks the batch.
+* a Series of JSON strings - read in one pass by pyarrow's JSON reader with an explicit schema (≈ 4× faster
+  than polars' NDJSON reader on a quarter of racecards; polars reads its Arrow output without a copy). It is
+  strict: a number, object or boolean where the API promises a string fails the whole batch, which then goes
+  to polars' NDJSON reader (lenient: scalars become text, objects their JSON text). If that fails too (invalid
+  JSON, a list where an object belongs, ...) the payloads are parsed one by one with `json.loads` and go down
+  the dict path, so one bad race never sinks the batch.
 
 Keys whose value is a list or object (a pro card's `quotes`, `trainer_14_days`, an odds row's `history`) come
 back as their JSON text too; `json_columns` turns such text into typed nested columns (lists and structs of
@@ -22,9 +25,11 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.json as pa_json
 
 RACE_IDX = "_race_idx"
 RUNNER_COUNT = "_runner_count"
@@ -35,11 +40,17 @@ PayloadSource = Sequence[dict] | pl.Series | pl.DataFrame
 
 @dataclass(frozen=True)
 class PayloadShape:
-    """Which keys to read at each level; `odds_keys` is None when runners carry no odds list."""
+    """Which keys to read at each level; `odds_keys` is None when runners carry no odds list.
+
+    `nested`: runner or odds keys whose value is a list or object, with its dtype (text leaves); they come back
+    as JSON text or already nested (see `json_columns`). `boolean_race_keys`: race keys the OpenAPI types as
+    JSON booleans (they come back as "true"/"false" text like every other scalar)."""
 
     race_keys: tuple[str, ...]
     runner_keys: tuple[str, ...]
     odds_keys: tuple[str, ...] | None = None
+    nested: dict[str, pl.DataType] = field(default_factory=dict)
+    boolean_race_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,8 @@ def json_columns(frame: pl.DataFrame, dtypes: dict[str, pl.DataType]) -> pl.Data
     where text belongs are their JSON text."""
     decoded = []
     for column, dtype in dtypes.items():
+        if frame.schema[column] == dtype:
+            continue
         text = frame.get_column(column).cast(pl.String)
         present = text.str.strip_chars().replace(["", "null"], None)
         try:
@@ -183,13 +196,59 @@ def _read_ndjson(data: bytes, schema: dict[str, pl.DataType], expected_rows: int
     return frame
 
 
+def _arrow_type(dtype: pl.DataType) -> pa.DataType:
+    if isinstance(dtype, pl.List):
+        return pa.list_(_arrow_type(dtype.inner))
+    if isinstance(dtype, pl.Struct):
+        return pa.struct([(item.name, _arrow_type(item.dtype)) for item in dtype.fields])
+    return pa.bool_() if dtype == pl.Boolean else pa.string()
+
+
+def _arrow_schema(shape: PayloadShape) -> pa.Schema:
+    def fields(keys: Iterable[str]) -> list[tuple[str, pa.DataType]]:
+        return [(key, _arrow_type(shape.nested.get(key, pl.String))) for key in keys]
+
+    runner_fields = fields(shape.runner_keys)
+    if shape.odds_keys is not None:
+        runner_fields.append(("odds", pa.list_(pa.struct(fields(shape.odds_keys)))))
+    race_fields = [
+        (key, pa.bool_() if key in shape.boolean_race_keys else pa.string()) for key in shape.race_keys
+    ]
+    return pa.schema([*race_fields, ("runners", pa.list_(pa.struct(runner_fields)))])
+
+
+_ARROW_BLOCK_BYTES = 1 << 26
+"""pyarrow's JSON reader needs each line inside one block; a race payload is well under 1 MB."""
+
+
+def _read_arrow(data: bytes, shape: PayloadShape, expected_rows: int) -> pl.DataFrame:
+    options = pa_json.ParseOptions(explicit_schema=_arrow_schema(shape), unexpected_field_behavior="ignore")
+    table = pa_json.read_json(
+        io.BytesIO(data), parse_options=options, read_options=pa_json.ReadOptions(block_size=_ARROW_BLOCK_BYTES)
+    )
+    frame = pl.from_arrow(table)
+    if frame.height != expected_rows:
+        raise ValueError(f"pyarrow gave {frame.height} rows for {expected_rows} payloads")
+    return frame.with_columns(pl.col(key).cast(pl.String) for key in shape.boolean_race_keys)
+
+
+def _read_batch(data: bytes, shape: PayloadShape, expected_rows: int) -> pl.DataFrame:
+    """The fast strict reader, else the lenient one (which raises when even it cannot read the batch)."""
+    if expected_rows:
+        try:
+            return _read_arrow(data, shape, expected_rows)
+        except (pa.ArrowException, ValueError):
+            pass
+    return _read_ndjson(data, _ndjson_schema(shape), expected_rows)
+
+
 def decode_json(payloads: pl.Series, shape: PayloadShape, include_raw: bool = False) -> DecodedRaces:
     """Decode JSON payload strings; falls back to the per-payload dict path if the batch read fails."""
     if payloads.dtype != pl.String:
         return decode_dicts([_loads(value) for value in payloads.to_list()], shape, include_raw)
     data = _ndjson_bytes(payloads)
     try:
-        frame = _read_ndjson(data, _ndjson_schema(shape), payloads.len())
+        frame = _read_batch(data, shape, payloads.len())
         raw_runners = None
         if include_raw:
             raw_schema = {"runners": pl.List(pl.String)}

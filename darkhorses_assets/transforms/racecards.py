@@ -55,7 +55,10 @@ ODDS_JSON_KEYS: dict[str, pl.DataType] = {
     "history": pl.List(pl.Struct({"fractional": _TEXT, "decimal": _TEXT, "updated": _TEXT})),
 }
 """The OpenAPI leaves odds `history` items untyped; they are read as earlier prices of the same bookmaker."""
-RACECARD_SHAPE = PayloadShape(race_keys=RACE_KEYS, runner_keys=RUNNER_KEYS, odds_keys=ODDS_KEYS)
+RACECARD_SHAPE = PayloadShape(
+    race_keys=RACE_KEYS, runner_keys=RUNNER_KEYS, odds_keys=ODDS_KEYS,
+    nested={**RUNNER_JSON_KEYS, **ODDS_JSON_KEYS}, boolean_race_keys=("big_race", "is_abandoned"),
+)
 
 RUNNERS_SCHEMA: Schema = {
     "race_id": pl.String,
