@@ -72,7 +72,7 @@ def backfill_daemon(home: Path):
     from dagster._daemon.backfill import execute_backfill_iteration
     from dagster._daemon.types import DaemonHeartbeat
 
-    stop, errors = threading.Event(), []
+    stop, beating, errors = threading.Event(), threading.Event(), []
     origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(
         python_file=str(Path(__file__).with_name("cli_backfill_defs.py")), attribute="defs",
         working_directory=str(Path(__file__).parent.parent)))
@@ -82,6 +82,7 @@ def backfill_daemon(home: Path):
                 WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
             while not stop.is_set():
                 instance.add_daemon_heartbeat(DaemonHeartbeat(time.time(), "BACKFILL", "test", None))
+                beating.set()
                 try:
                     for error in execute_backfill_iteration(workspace, logging.getLogger("backfill-daemon")):
                         if error is not None:
@@ -92,6 +93,7 @@ def backfill_daemon(home: Path):
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
+    assert beating.wait(60), "the backfill daemon thread never beat"
     try:
         yield errors
     finally:
@@ -107,6 +109,7 @@ def test_backfill_submits_the_layers_partitions_and_follows_until_done(env, caps
     err = capsys.readouterr().err
     assert not errors, errors
     assert code == 0, err
+    assert "no Dagster daemon" not in err
     backfill_id = re.search(r"backfill (\w+) submitted", err).group(1)
 
     with DagsterInstance.from_config(str(home)) as instance:

@@ -208,25 +208,29 @@ def follow(instance, backfill_id: str, graph, poll_s: float = POLL_S, console=No
     from rich.progress import Progress as Bar
 
     console = console or Console(stderr=True)
+    if not console.is_terminal:
+        console.width = max(console.width, 160)  # a log file gets the whole line
     counter = RequestCounter()
     started, first_settled = time.monotonic(), None
     progress = progress_of(instance, instance.get_backfill(backfill_id), graph, counter)
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[detail]}"), TimeElapsedColumn()]
+    columns = [TextColumn(f"[bold]{backfill_id}"), BarColumn(bar_width=None), MofNCompleteColumn(),
+               TextColumn("done {task.fields[done]} · failed {task.fields[failed]} · left {task.fields[left]}"),
+               TextColumn("· runs {task.fields[runs]} · API requests {task.fields[api]} · ETA {task.fields[eta]}"),
+               TimeElapsedColumn(), TextColumn("{task.fields[note]}")]
     try:
         with Bar(*columns, console=console, transient=False) as bar:
-            task = bar.add_task(f"backfill {backfill_id}", total=progress.total, detail="")
+            task = bar.add_task("backfill", total=progress.total, done=0, failed=0, left=progress.total, runs=0,
+                                api=0, eta="?", note="")
             while True:
                 backfill = instance.get_backfill(backfill_id)
                 progress = progress_of(instance, backfill, graph, counter)
                 settled = progress.done + progress.failed
                 if first_settled is None:
                     first_settled = settled
-                waiting = "" if daemon_running(instance) else " · waiting for a Dagster daemon"
-                detail = (f"done {progress.done} · failed {progress.failed} · remaining {progress.remaining} · "
-                          f"runs {progress.runs} · API requests {progress.api_requests} · "
-                          f"ETA {_eta(started, first_settled, settled, progress.remaining)}{waiting}")
-                bar.update(task, completed=settled, detail=detail)
+                bar.update(task, completed=settled, done=progress.done, failed=progress.failed,
+                           left=progress.remaining, runs=progress.runs, api=progress.api_requests,
+                           eta=_eta(started, first_settled, settled, progress.remaining),
+                           note="" if daemon_running(instance) else "[yellow]waiting for a Dagster daemon")
                 if backfill.status in BULK_ACTION_TERMINAL_STATUSES:
                     break
                 time.sleep(poll_s)
