@@ -90,14 +90,17 @@ class SettingsError(ValueError):
 
 
 def database_url(environ: Environ | None = None) -> str | None:
-    """DARKHORSES_DATABASE_URL: an existing Postgres (libpq URL) instead of the embedded one; None when unset."""
+    """DARKHORSES_DATABASE_URL: an existing Postgres (libpq URL) instead of the embedded one; None when unset, and
+    then the resources and Dagster's storage use the embedded Postgres of `make dev` (`<state dir>/pgdata`), started
+    on first use (`local.postgres.embedded_database_url`, `local.dagster_storage`)."""
     value = _get(environ, DATABASE_URL_ENV)
     return None if value is None else check_database_url(value, DATABASE_URL_ENV)
 
 
 def dagster_storage_url(environ: Environ | None = None) -> str | None:
     """DARKHORSES_DAGSTER_STORAGE_URL: Dagster's storage (dagster.yaml), a `postgresql+psycopg2://` URL that
-    `darkhorses dev` derives from the database URL; None when unset."""
+    `darkhorses dev` derives from the database URL; None when unset, and then dagster.yaml's storage follows
+    DARKHORSES_DATABASE_URL, else the embedded Postgres (`local.dagster_storage`)."""
     value = _get(environ, DAGSTER_STORAGE_URL_ENV)
     if value is None:
         return None

@@ -241,3 +241,119 @@ def test_plain_dagster_dev_needs_nothing_set_and_materializes_against_the_simula
     assert earlier is not None and earlier.status == DagsterRunStatus.FAILURE, \
         "the first start's run must still be recorded: Dagster's storage lives in the embedded Postgres"
     assert config.password not in second_output + "\n".join(texts), "the API password appeared in the output"
+
+
+# --- the pieces, without dagster dev ----------------------------------------------------------------------------
+
+
+def test_dagster_yaml_storage_follows_the_storage_url_else_the_database_url(postgres_url, tmp_path, monkeypatch):
+    from dagster import DagsterInstance
+
+    from darkhorses_assets.local.postgres import sqlalchemy_psycopg2_url
+
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.delenv("DARKHORSES_DAGSTER_STORAGE_URL", raising=False)
+    monkeypatch.setenv("DARKHORSES_DATABASE_URL", postgres_url)
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.run_storage.postgres_url == sqlalchemy_psycopg2_url(postgres_url)
+        assert instance.event_log_storage.postgres_url == sqlalchemy_psycopg2_url(postgres_url)
+        assert instance.get_runs() == []  # the tables were created in that database
+        assert instance.get_ref().run_storage_data.module_name == "darkhorses_assets.local.dagster_storage"
+
+    storage_url = sqlalchemy_psycopg2_url(postgres_url)
+    monkeypatch.setenv("DARKHORSES_DAGSTER_STORAGE_URL", storage_url)
+    monkeypatch.setenv("DARKHORSES_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/not_used")  # nothing listens
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.schedule_storage.postgres_url == storage_url
+        assert instance.get_runs() == []
+
+
+def test_an_empty_database_url_is_the_embedded_postgres_one_server_for_every_process(scratch_dir, monkeypatch):
+    """Processes starting together on a fresh state folder all get the same server: one start-up, one postmaster."""
+    from darkhorses_assets.io.client import PostgresClient
+
+    state_dir = scratch_dir / "state"
+    data_dir = state_dir / "pgdata"
+    env = _plain_env(DARKHORSES_STATE_DIR=str(state_dir))
+    code = "from darkhorses_assets.local.postgres import embedded_database_url; print(embedded_database_url())"
+    try:
+        starters = [subprocess.Popen([sys.executable, "-c", code], env=env, cwd=scratch_dir, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(3)]
+        urls = {starter.communicate(timeout=120)[0].strip() for starter in starters}
+        assert all(starter.returncode == 0 for starter in starters)
+        assert len(urls) == 1 and "" not in urls, urls
+        assert len(_postmasters(data_dir)) == 1
+
+        monkeypatch.delenv("DARKHORSES_DATABASE_URL", raising=False)
+        monkeypatch.setenv("DARKHORSES_STATE_DIR", str(state_dir))
+        with PostgresClient("").connect() as conn:
+            database, socket = conn.execute("SELECT current_database(), current_setting('unix_socket_directories')"
+                                            ).fetchone()
+        assert database == "darkhorses" and socket.startswith(str(state_dir))
+        assert len(_postmasters(data_dir)) == 1
+    finally:
+        stop_local_postgres(data_dir)
+
+
+def test_the_code_location_loads_with_nothing_set_and_starts_nothing(tmp_path):
+    """Loading the definitions neither needs a variable nor starts Postgres: the server starts on first use."""
+    code = ("from darkhorses_assets.definitions import defs\n"
+            "resources = defs.resources\n"
+            "print(repr(resources['io_manager'].database_url), repr(resources['racing_api'].username))\n")
+    result = subprocess.run([sys.executable, "-c", code], env=_plain_env(), cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert result.stdout.split() == ["''", "''"], result.stdout
+    assert not (tmp_path / ".darkhorses").exists(), "loading the code location started the embedded Postgres"
+
+
+def test_missing_credentials_fail_before_any_request_in_one_sentence():
+    from dagster import Failure
+
+    from darkhorses_assets.fail_fast import fail_fast
+    from darkhorses_assets.racing_api.client import RacingApiCredentialsMissing, RacingApiResource
+
+    assert MISSING_CREDENTIALS.count(". ") == 0 and MISSING_CREDENTIALS.endswith(".")
+    with SimulatorServer(SimulatorConfig(rate_limit_per_s=1000.0), host="127.0.0.1", port=0) as sim:
+        api = RacingApiResource(base_url=sim.url, username="", password="")
+        started = time.monotonic()
+        with pytest.raises(RacingApiCredentialsMissing) as raised:
+            api.fetch_courses()
+        assert str(raised.value) == MISSING_CREDENTIALS
+        with pytest.raises(RacingApiCredentialsMissing):
+            api.results_total(_today())
+        with pytest.raises(Failure) as failed, fail_fast():
+            api.fetch_racecards_day(_today())
+        assert time.monotonic() - started < 5, "missing credentials must fail at once, not after retries"
+        assert sim.stats()["total"] == 0, "no request may be sent without credentials"
+    assert failed.value.description.startswith(MISSING_CREDENTIALS) and not failed.value.allow_retries
+
+
+def _today():
+    from darkhorses_assets.partitions import today_in_uk
+
+    return today_in_uk()
+
+
+@pytest.mark.slow
+def test_darkhorses_dev_runs_dagster_dev_without_the_dagster_yaml_not_used_warning(scratch_dir, tmp_path):
+    """`darkhorses dev` (make dev) keeps DAGSTER_HOME in the state folder: dagster dev must not warn that the
+    project's dagster.yaml "will not be used" (it is, as the home's copy)."""
+    state_dir = scratch_dir / "state"
+    port = free_port()
+    log = tmp_path / "darkhorses_dev.log"
+    env = _plain_env(DARKHORSES_STATE_DIR=str(state_dir), DARKHORSES_PORT=str(port))
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(Path(sys.executable).with_name("darkhorses")), "dev"], cwd=PROJECT_ROOT,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0,
+                                   preexec_fn=_default_signals)
+    dev = DagsterDev(process, port, state_dir / "dagster_home", log, time.time())
+    try:
+        dev.wait_for(lambda: _answers(port), STARTUP_TIMEOUT_S * 2, "the webserver answering")
+        dev.wait_for(lambda: _location_loaded(dev), STARTUP_TIMEOUT_S, "the code location loading")
+    finally:
+        _stop(process)
+        stop_local_postgres(state_dir / "pgdata")
+    output = dev.output()
+    assert "will not be used" not in output, output[-5000:]
+    assert "Found a dagster instance configuration" not in output, output[-5000:]

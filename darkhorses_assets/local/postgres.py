@@ -146,7 +146,10 @@ def ensure_database(admin_url: str, name: str, template: str | None = None) -> N
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        conn.execute(statement)
+        try:
+            conn.execute(statement)
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            pass  # another process created it between our check and CREATE (processes starting together)
 
 
 def drop_database(admin_url: str, name: str) -> None:

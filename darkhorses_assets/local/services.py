@@ -61,9 +61,8 @@ def local_services(
             services.description.append("Postgres: DARKHORSES_DATABASE_URL")
         else:
             data_dir = state_dir / "pgdata"
-            was_running = (data_dir / "postmaster.pid").exists()
             local = start_local_postgres(data_dir)
-            if stop_postgres and not was_running:
+            if stop_postgres and local.started_here:
                 stack.callback(local.stop)
             database_url = local.url()
             services.description.append(f"Postgres: embedded, data in {data_dir}")
