@@ -132,6 +132,19 @@ def test_backfill_submits_the_layers_partitions_and_follows_until_done(env, caps
     assert time.monotonic() - started < 60
 
 
+def test_a_backfill_whose_runs_fail_ends_with_exit_code_1_and_counts_the_failed_partitions(env, capsys,
+                                                                                          monkeypatch):
+    home, sim = env
+    monkeypatch.setenv("RACING_API_PASSWORD", "wrong")  # the simulator answers 401: the run fails at once
+    with backfill_daemon(home) as errors:
+        code = main(["backfill", "--start", DAYS[0], "--end", DAYS[-1], "--layer", "raw"])
+    err = capsys.readouterr().err
+    assert not errors, errors
+    assert code == 1, err
+    assert "COMPLETED_FAILED: 0 asset partition(s) done, 4 failed, 0 not run" in err, err
+    assert sim.stats()["by_status"].get("401", 0) >= 1
+
+
 def test_without_a_daemon_it_says_so_and_ctrl_c_leaves_the_backfill_running(env, capsys):
     home, _ = env
     assert main(["backfill", "--start", DAYS[0], "--end", DAYS[0], "--layer", "features", "--no-follow"]) == 0

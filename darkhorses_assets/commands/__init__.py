@@ -21,6 +21,7 @@ def add_parsers(commands) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Run a parsed command; a refused one prints one line `darkhorses: …` and exits 2."""
     warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")  # Dagster's, on import
+    warnings.filterwarnings("ignore", message=r"XDG_RUNTIME_DIR is not set")  # platformdirs, in containers
     try:
         return args.run(args)
     except CommandError as error:
