@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from darkhorses_assets.transforms.racecards import racecards_from_payloads
+from darkhorses_assets.transforms.racecards import parse_racecards
 from darkhorses_assets.transforms.races import merge_races
 from darkhorses_assets.transforms.raw_counts import racecard_counts, result_counts, rows_per_race
-from darkhorses_assets.transforms.results import results_from_payloads
+from darkhorses_assets.transforms.results import parse_results
 from darkhorses_assets.validation import (
     QUARANTINE_SCHEMA,
     Reconciliation,
@@ -79,8 +79,8 @@ def parse_race_days(raw_racecards: pl.DataFrame, raw_results: pl.DataFrame, incl
     """The parsers' frames of the raw rows (`PARSED_TABLES`), before validation."""
     card_payloads, card_dates = _readable(raw_racecards)
     result_payloads, result_dates = _readable(raw_results)
-    cards = racecards_from_payloads(card_payloads, include_raw, requested_dates=card_dates)
-    outcomes = results_from_payloads(result_payloads, include_raw, requested_dates=result_dates)
+    cards = parse_racecards(card_payloads, include_raw, requested_dates=card_dates)
+    outcomes = parse_results(result_payloads, include_raw, requested_dates=result_dates)
     return {
         "racecard_races": cards.races,
         "result_races": outcomes.races,

@@ -9,7 +9,6 @@ import polars as pl
 
 from darkhorses_assets.transforms.horses import (
     HORSE_PROFILES_SCHEMA,
-    horse_profiles_from_payloads,
     parse_horse_profiles,
 )
 
@@ -57,7 +56,7 @@ def test_profile_fields():
 
 def test_json_and_dicts_agree_and_schema_is_fixed():
     from_dicts = parse_horse_profiles([PROFILE])
-    from_json = horse_profiles_from_payloads(pl.Series([json.dumps(PROFILE)]))
+    from_json = parse_horse_profiles(pl.Series([json.dumps(PROFILE)]))
     assert from_dicts.schema == pl.Schema(HORSE_PROFILES_SCHEMA)
     assert from_json.equals(from_dicts)
 
@@ -70,7 +69,7 @@ def test_sparse_profile_with_horse_key_word_sex_and_extra_fields():
 
 def test_missing_id_and_bad_payload_keep_rows():
     payloads = pl.Series([json.dumps({"name": "No Id"}), "not json", None])
-    frame = horse_profiles_from_payloads(payloads, include_raw=True)
+    frame = parse_horse_profiles(payloads, include_raw=True)
     assert frame.height == 3
     assert frame["horse_id"].null_count() == 3
     assert frame["raw_json"].to_list()[:2] == ['{"name": "No Id"}', "not json"]

@@ -14,7 +14,6 @@ from darkhorses_assets.transforms.racecards import (
     RUNNER_ODDS_SCHEMA,
     RUNNERS_SCHEMA,
     parse_racecards,
-    racecards_from_payloads,
 )
 from darkhorses_assets.transforms.races import (
     RACECARD_RACES_SCHEMA,
@@ -166,7 +165,7 @@ def test_odds_read_by_hand(frames):
 def test_json_payloads_give_the_same_frames_as_dicts(cards, frames):
     payloads = pl.Series([json.dumps(race) for race in cards])
     for source in (payloads, pl.DataFrame({"payload": payloads})):
-        from_json = racecards_from_payloads(source)
+        from_json = parse_racecards(source)
         assert from_json.races.equals(frames.races)
         assert from_json.runners.equals(frames.runners)
         assert from_json.runner_odds.equals(frames.runner_odds)

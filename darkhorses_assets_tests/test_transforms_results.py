@@ -17,7 +17,6 @@ from darkhorses_assets.transforms.results import (
     NON_RUNNERS_SCHEMA,
     RESULTS_SCHEMA,
     parse_results,
-    results_from_payloads,
 )
 from darkhorses_assets.validation import validate
 
@@ -211,11 +210,11 @@ def test_non_runner_with_country_suffix_and_no_reason():
 
 def test_json_payloads_give_the_same_frames_as_dicts(races_1007, frames_1007):
     payloads = pl.Series([json.dumps(race) for race in races_1007])
-    from_json = results_from_payloads(payloads)
+    from_json = parse_results(payloads)
     assert from_json.races.equals(frames_1007.races)
     assert from_json.results.equals(frames_1007.results)
     assert from_json.non_runners.equals(frames_1007.non_runners)
-    from_frame = results_from_payloads(pl.DataFrame({"payload": payloads}))
+    from_frame = parse_results(pl.DataFrame({"payload": payloads}))
     assert from_frame.results.equals(frames_1007.results)
 
 
@@ -226,7 +225,7 @@ def test_raw_json_carries_the_fragment(races_1007):
     first_runner = json.loads(frames.results["raw_json"][0])
     assert first_runner["horse"] == "Create (IRE)"
     assert first_runner["weight"] == "8-10"
-    from_json = results_from_payloads(pl.Series([json.dumps(race) for race in races_1007]), include_raw=True)
+    from_json = parse_results(pl.Series([json.dumps(race) for race in races_1007]), include_raw=True)
     assert json.loads(from_json.results["raw_json"][0]) == races_1007[0]["runners"][0]
 
 
@@ -267,7 +266,7 @@ def test_a_malformed_payload_does_not_sink_the_batch(races_1007):
     payloads = pl.Series(
         [json.dumps(races_1007[0]), "{not json", None, json.dumps(races_1007[1]), '{"runners": 5}']
     )
-    frames = results_from_payloads(payloads, include_raw=True)
+    frames = parse_results(payloads, include_raw=True)
     assert frames.races.height == 5
     assert frames.races["race_id"].to_list() == [
         races_1007[0]["race_id"],

@@ -35,7 +35,7 @@ from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast, is_retryable
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.racing_api.client import RacingApiResource
-from darkhorses_assets.transforms.horses import horse_profiles_from_payloads, horses_to_profile
+from darkhorses_assets.transforms.horses import horses_to_profile, parse_horse_profiles
 from darkhorses_assets.transforms.raw_rows import JSON_COLUMNS, NOT_FOUND, horse_profile_rows
 from darkhorses_assets.validation import reconcile, validate
 
@@ -153,7 +153,7 @@ def raw_horse_profiles(
 def horse_profiles_asset(raw_horse_profiles: pl.DataFrame):
     """Parse every stored profile; the id is the one asked for (the API's own `id` stays in raw)."""
     readable = raw_horse_profiles.filter(pl.col("payload").is_not_null())
-    parsed = horse_profiles_from_payloads(readable["payload"], include_raw=True).with_columns(
+    parsed = parse_horse_profiles(readable["payload"], include_raw=True).with_columns(
         readable["horse_id"].alias("horse_id")
     )
     validation = validate(parsed, TABLE)

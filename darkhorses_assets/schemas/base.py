@@ -196,32 +196,6 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "row_key": "Readable key of the row (race_id=rac_1|horse_id=hrs_2).",
     "reasons": "Every hard rule the row broke.",
     "raw_json": "The raw JSON fragment the row was parsed from.",
-    "tip": "The pro card's tipped horse (name as printed).",
-    "verdict": "The pro card's race verdict (text).",
-    "betting_forecast": "The card's betting forecast as printed (\"15/8 A, 7/2 B, 5/1 C,  D\").",
-    "betting_forecast_prices": "The betting forecast as a JSON list of {horse_name, fractional, decimal} in card order; "
-                               "a name without a price shares the one before it.",
-    "trainer_14_days_runs": "The trainer's runners in the 14 days before the card.",
-    "trainer_14_days_wins": "The trainer's winners in the 14 days before the card.",
-    "trainer_14_days_percent": "The trainer's 14-day strike rate, percent.",
-    "trainer_rtf": "The trainer's 'running to form' percentage on the card.",
-    "comment": "The card's short comment on the runner.",
-    "spotlight": "The card's spotlight paragraph on the runner.",
-    "headgear_run": "Runs in the current headgear (1 = first time).",
-    "wind_surgery": "True when the card flags a wind operation; False when it flags none.",
-    "wind_surgery_run": "Runs since the wind operation (1 = first run after it).",
-    "past_results_flags": "The card's past-results flags as a JSON list (C, D, CD, BF).",
-    "course_winner": "Has won at this course (flag C or CD).",
-    "distance_winner": "Has won at this distance (flag D or CD).",
-    "course_and_distance_winner": "Has won at this course and distance (flag CD).",
-    "beaten_favourite": "Was beaten favourite last time (flag BF).",
-    "stable_tour": "Stable-tour quotes about the horse (JSON list of texts).",
-    "quotes": "Past quotes about the horse: JSON list of {date, race_id, race, course_id, course, distance_f, "
-              "distance_yards, quote}.",
-    "medical": "Medical history: JSON list of {date, type} (e.g. Wind Surgery).",
-    "prev_trainers": "Previous trainers: JSON list of {trainer_id, trainer_name, change_date}.",
-    "prev_owners": "Previous owners: JSON list of {owner_id, owner_name, change_date}.",
-    "history": "The bookmaker's earlier prices: JSON list of {fractional, decimal, updated (UTC)}.",
 }
 """What each clean column means, by column name (a name means the same in every table). `typed_columns` puts
 it on the pandera field as its description; `darkhorses_assets.column_schemas` shows it in the Dagster UI."""

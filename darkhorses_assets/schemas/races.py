@@ -106,7 +106,7 @@ class RaceIdentitySoft(pa.DataFrameModel):
 class RacecardRacesSoft(RaceIdentitySoft):
     declared_runners: pl.Int32 = pa.Field(nullable=True, in_range=_FIELD)
     prize: pl.Float64 = pa.Field(nullable=True, gt=0)
-    betting_forecast_prices: RACECARD_RACE_COLUMNS["betting_forecast_prices"] = pa.Field(nullable=True)
+    betting_forecast_prices: RACECARD_RACE_COLUMNS[betting_forecast_prices] = pa.Field(nullable=True)
 
     @pa.check("betting_forecast_prices", name="forecast_names_priced")
     def forecast_names_priced(cls, data: pa.PolarsData) -> pl.LazyFrame:

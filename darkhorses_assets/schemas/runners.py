@@ -70,7 +70,7 @@ class RunnersSoft(DeclarationSoft):
     trainer_rtf: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 100})
     headgear_run: pl.Int32 = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 100})
     wind_surgery_run: pl.Int32 = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 100})
-    past_results_flags: RUNNERS_SCHEMA["past_results_flags"] = pa.Field(nullable=True)
+    past_results_flags: RUNNERS_SCHEMA[past_results_flags] = pa.Field(nullable=True)
 
     @pa.check("past_results_flags", name="known_past_results_flags")
     def known_past_results_flags(cls, data: pa.PolarsData) -> pl.LazyFrame:

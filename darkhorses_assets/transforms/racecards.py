@@ -1,9 +1,9 @@
 """`/v1/racecards/pro` race payloads -> typed `races`, `runners` and `runner_odds` frames.
 
-Entry points: `parse_racecards(races)` for parsed race dicts (the `racecards` array of a page) and
-`racecards_from_payloads(payloads)` for JSON text (a Series, or a frame with a `payload` column).
-Both return a `RacecardFrames`. With `include_raw=True` the race and runner frames end with
-`raw_json`: the race payload / the runner's JSON, for quarantining bad rows.
+Entry point: `parse_racecards(races)` for parsed race dicts (the `racecards` array of a page) or JSON text (a
+Series, or a frame with a `payload` column); it returns a `RacecardFrames`. Participant and pedigree columns
+come from `participants.py`; this module says only what a racecard adds. With `include_raw=True` the race and
+runner frames end with `raw_json`: the race payload / the runner's JSON, for quarantining bad rows.
 """
 
 from __future__ import annotations
@@ -21,6 +21,16 @@ from darkhorses_assets.transforms._decode import (
     json_columns,
 )
 from darkhorses_assets.transforms._frames import Schema, select_schema, with_requested_dates
+from darkhorses_assets.transforms.participants import (
+    CONNECTIONS_SCHEMA,
+    HORSE_SCHEMA,
+    JOCKEY_SCHEMA,
+    PEDIGREE_SCHEMA,
+    connections_expressions,
+    horse_expressions,
+    jockey_expressions,
+    pedigree_expressions,
+)
 from darkhorses_assets.transforms.races import RACECARD_RACES_SCHEMA, race_identity_expressions
 
 RACE_KEYS = (
@@ -64,9 +74,7 @@ RUNNERS_SCHEMA: Schema = {
     "race_id": pl.String,
     "horse_id": pl.String,
     "race_date": pl.Date,
-    "horse": pl.String,
-    "horse_name": pl.String,
-    "horse_country": pl.String,
+    **HORSE_SCHEMA,
     "number": pl.Int32,
     "is_non_runner": pl.Boolean,
     "draw": pl.Int32,
@@ -74,14 +82,9 @@ RUNNERS_SCHEMA: Schema = {
     "age": pl.Int32,
     "sex_code": pl.String,
     "headgear": pl.String,
-    "jockey_id": pl.String,
-    "jockey_name": pl.String,
-    "jockey_claim_lbs": pl.Int32,
-    "trainer_id": pl.String,
-    "trainer_name": pl.String,
+    **JOCKEY_SCHEMA,
+    **CONNECTIONS_SCHEMA,
     "trainer_location": pl.String,
-    "owner_id": pl.String,
-    "owner_name": pl.String,
     "official_rating": pl.Int32,
     "rpr": pl.Int32,
     "ts": pl.Int32,
@@ -91,15 +94,7 @@ RUNNERS_SCHEMA: Schema = {
     "days_since_last_run_other_code": pl.Int32,
     "last_run_other_code": pl.String,
     "silk_url": pl.String,
-    "sire_id": pl.String,
-    "sire_name": pl.String,
-    "sire_country": pl.String,
-    "dam_id": pl.String,
-    "dam_name": pl.String,
-    "dam_country": pl.String,
-    "damsire_id": pl.String,
-    "damsire_name": pl.String,
-    "damsire_country": pl.String,
+    **PEDIGREE_SCHEMA,
     "dob": pl.Date,
     "colour": pl.String,
     "breeder": pl.String,
@@ -159,7 +154,9 @@ RUNNER_ODDS_SCHEMA: Schema = {
     "ew_places": pl.Int32,
     "ew_denom": pl.Int32,
     "updated": pl.Datetime("us", "UTC"),
-    "history": pl.List(pl.Struct({"fractional": pl.String, "decimal": pl.Float64, "updated": pl.Datetime("us", "UTC")})),
+    "history": pl.List(
+        pl.Struct({"fractional": pl.String, "decimal": pl.Float64, "updated": pl.Datetime("us", "UTC")})
+    ),
 }
 """clean.runner_odds, one row per race_id x horse_id x bookmaker. `fractional` is the bookmaker's
 text as given ("5/1", "-", "SP", or an exchange price "28"); `decimal` is null when there is no
@@ -220,40 +217,22 @@ def _race_expressions() -> dict[str, pl.Expr]:
     }
 
 
-def _pedigree_expressions(role: str) -> dict[str, pl.Expr]:
-    return {
-        f"{role}_id": p.nullify_empty(f"{role}_id"),
-        f"{role}_name": p.name_without_country(role),
-        f"{role}_country": pl.coalesce(p.country_of_name(role), p.region_code(f"{role}_region")),
-    }
-
-
 def _runner_expressions() -> dict[str, pl.Expr]:
-    jockey = p.jockey_name("jockey")
-    claim = p.jockey_claim_lbs("jockey")
-    non_runner = _is_non_runner()
     return {
         "race_id": pl.col("race_id"),
         "horse_id": p.nullify_empty("horse_id"),
         "race_date": pl.col("race_date"),
-        "horse": p.nullify_empty("horse"),
-        "horse_name": p.name_without_country("horse"),
-        "horse_country": pl.coalesce(p.country_of_name("horse"), p.region_code("region")),
+        **horse_expressions("horse", region_key="region"),
         "number": p.positive_int("number"),
-        "is_non_runner": non_runner.fill_null(False),
+        "is_non_runner": _is_non_runner().fill_null(False),
         "draw": p.draw_number("draw"),
         "weight_lbs": p.positive_int("lbs"),
         "age": p.positive_int("age"),
         "sex_code": pl.coalesce(p.sex_code("sex_code"), p.sex_code("sex")),
         "headgear": p.headgear("headgear"),
-        "jockey_id": p.nullify_empty("jockey_id"),
-        "jockey_name": jockey,
-        "jockey_claim_lbs": pl.coalesce(claim, pl.when(jockey.is_not_null()).then(pl.lit(0))),
-        "trainer_id": p.nullify_empty("trainer_id"),
-        "trainer_name": p.nullify_empty("trainer"),
+        **jockey_expressions(),
+        **connections_expressions(),
         "trainer_location": p.nullify_empty("trainer_location"),
-        "owner_id": p.nullify_empty("owner_id"),
-        "owner_name": p.nullify_empty("owner"),
         "official_rating": p.to_int("ofr"),
         "rpr": p.to_int("rpr"),
         "ts": p.to_int("ts"),
@@ -263,9 +242,7 @@ def _runner_expressions() -> dict[str, pl.Expr]:
         "days_since_last_run_other_code": p.days_since_last_run_other_code("last_run"),
         "last_run_other_code": p.last_run_other_code("last_run"),
         "silk_url": p.nullify_empty("silk_url"),
-        **_pedigree_expressions("sire"),
-        **_pedigree_expressions("dam"),
-        **_pedigree_expressions("damsire"),
+        **pedigree_expressions(with_region_keys=True),
         "dob": p.to_date("dob"),
         "colour": p.nullify_empty("colour"),
         "breeder": p.nullify_empty("breeder"),
@@ -369,10 +346,3 @@ def parse_racecards(
         runners=select_schema(runners, _runner_expressions(), RUNNERS_SCHEMA, include_raw),
         runner_odds=select_schema(odds, _odds_expressions(), RUNNER_ODDS_SCHEMA),
     )
-
-
-def racecards_from_payloads(
-    payloads: pl.Series | pl.DataFrame, include_raw: bool = False, requested_dates: pl.Series | None = None
-) -> RacecardFrames:
-    """Same as `parse_racecards`, for JSON text: a Series, or a frame with a `payload` column."""
-    return parse_racecards(payloads, include_raw, requested_dates)

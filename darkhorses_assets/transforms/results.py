@@ -1,8 +1,8 @@
 """`/v1/results` race payloads -> typed `races`, `results` and `non_runners` frames.
 
-Entry points: `parse_results(races)` for parsed race dicts (the `results` array of a page, or raw
-payloads already loaded) and `results_from_payloads(payloads)` for JSON text (a Series, or a frame
-with a `payload` column). Both return a `ResultFrames`. With `include_raw=True` the race and result
+Entry point: `parse_results(races)` for parsed race dicts (the `results` array of a page) or JSON text (a
+Series, or a frame with a `payload` column); it returns a `ResultFrames`. Participant and pedigree columns come
+from `participants.py`; this module says only what a result adds. With `include_raw=True` the race and result
 frames end with `raw_json`: the race payload / the runner's JSON, for quarantining bad rows.
 """
 
@@ -21,6 +21,16 @@ from darkhorses_assets.transforms._decode import (
     decode_payloads,
 )
 from darkhorses_assets.transforms._frames import Schema, select_schema, with_requested_dates
+from darkhorses_assets.transforms.participants import (
+    CONNECTIONS_SCHEMA,
+    HORSE_SCHEMA,
+    JOCKEY_SCHEMA,
+    PEDIGREE_SCHEMA,
+    connections_expressions,
+    horse_expressions,
+    jockey_expressions,
+    pedigree_expressions,
+)
 from darkhorses_assets.transforms.races import RESULT_RACES_SCHEMA, TOTE_POOLS, race_identity_expressions
 
 RACE_KEYS = (
@@ -41,9 +51,7 @@ RESULTS_SCHEMA: Schema = {
     "race_id": pl.String,
     "horse_id": pl.String,
     "race_date": pl.Date,
-    "horse": pl.String,
-    "horse_name": pl.String,
-    "horse_country": pl.String,
+    **HORSE_SCHEMA,
     "number": pl.Int32,
     "draw": pl.Int32,
     "finish_position": pl.Int32,
@@ -66,22 +74,9 @@ RESULTS_SCHEMA: Schema = {
     "age": pl.Int32,
     "sex_code": pl.String,
     "headgear": pl.String,
-    "jockey_id": pl.String,
-    "jockey_name": pl.String,
-    "jockey_claim_lbs": pl.Int32,
-    "trainer_id": pl.String,
-    "trainer_name": pl.String,
-    "owner_id": pl.String,
-    "owner_name": pl.String,
-    "sire_id": pl.String,
-    "sire_name": pl.String,
-    "sire_country": pl.String,
-    "dam_id": pl.String,
-    "dam_name": pl.String,
-    "dam_country": pl.String,
-    "damsire_id": pl.String,
-    "damsire_name": pl.String,
-    "damsire_country": pl.String,
+    **JOCKEY_SCHEMA,
+    **CONNECTIONS_SCHEMA,
+    **PEDIGREE_SCHEMA,
     "silk_url": pl.String,
     "comment": pl.String,
 }
@@ -95,9 +90,7 @@ currency (the symbol on its tote pays, else its region's: results give a runner'
 NON_RUNNERS_SCHEMA: Schema = {
     "race_id": pl.String,
     "race_date": pl.Date,
-    "horse": pl.String,
-    "horse_name": pl.String,
-    "horse_country": pl.String,
+    **HORSE_SCHEMA,
     "reason": pl.String,
 }
 """clean.non_runners, from the race's comma-separated `non_runners` text (names only, no ids)."""
@@ -153,14 +146,6 @@ def _race_expressions() -> dict[str, pl.Expr]:
     }
 
 
-def _pedigree_expressions(role: str) -> dict[str, pl.Expr]:
-    return {
-        f"{role}_id": p.nullify_empty(f"{role}_id"),
-        f"{role}_name": p.name_without_country(role),
-        f"{role}_country": p.country_of_name(role),
-    }
-
-
 def _result_expressions() -> dict[str, pl.Expr]:
     position = p.finish_position("position")
     btn = p.beaten_lengths("btn")
@@ -171,15 +156,11 @@ def _result_expressions() -> dict[str, pl.Expr]:
         | (position.is_not_null() & shares_position)
     ).fill_null(False)
     cumulative = btn.cum_sum().over(RACE_IDX, order_by=[position, p.to_int("number")], nulls_last=True)
-    claim = pl.coalesce(p.to_int("jockey_claim_lbs"), p.jockey_claim_lbs("jockey"))
-    jockey = p.jockey_name("jockey")
     return {
         "race_id": pl.col("race_id"),
         "horse_id": p.nullify_empty("horse_id"),
         "race_date": pl.col("race_date"),
-        "horse": p.nullify_empty("horse"),
-        "horse_name": p.name_without_country("horse"),
-        "horse_country": p.country_of_name("horse"),
+        **horse_expressions("horse"),
         "number": p.positive_int("number"),
         "draw": p.draw_number("draw"),
         "finish_position": position,
@@ -202,16 +183,9 @@ def _result_expressions() -> dict[str, pl.Expr]:
         "age": p.positive_int("age"),
         "sex_code": p.sex_code("sex"),
         "headgear": p.headgear("headgear"),
-        "jockey_id": p.nullify_empty("jockey_id"),
-        "jockey_name": jockey,
-        "jockey_claim_lbs": pl.coalesce(claim, pl.when(jockey.is_not_null()).then(pl.lit(0))),
-        "trainer_id": p.nullify_empty("trainer_id"),
-        "trainer_name": p.nullify_empty("trainer"),
-        "owner_id": p.nullify_empty("owner_id"),
-        "owner_name": p.nullify_empty("owner"),
-        **_pedigree_expressions("sire"),
-        **_pedigree_expressions("dam"),
-        **_pedigree_expressions("damsire"),
+        **jockey_expressions(claim_key="jockey_claim_lbs"),
+        **connections_expressions(),
+        **pedigree_expressions(),
         "silk_url": p.nullify_empty("silk_url"),
         "comment": p.nullify_empty("comment"),
     }
@@ -236,9 +210,7 @@ def _non_runner_frame(decoded_races: pl.DataFrame, race_keys: pl.DataFrame) -> p
     expressions = {
         "race_id": pl.col("race_id"),
         "race_date": pl.col("race_date"),
-        "horse": p.nullify_empty(display),
-        "horse_name": p.name_without_country(display),
-        "horse_country": p.country_of_name(display),
+        **horse_expressions(display),
         "reason": p.nullify_empty(reason),
     }
     joined = items.join(race_keys, on=RACE_IDX, how="left", maintain_order="left")
@@ -260,10 +232,3 @@ def parse_results(
     )
     results = select_schema(runners, _result_expressions(), RESULTS_SCHEMA, include_raw)
     return ResultFrames(typed_races, results, _non_runner_frame(decoded.races, race_keys))
-
-
-def results_from_payloads(
-    payloads: pl.Series | pl.DataFrame, include_raw: bool = False, requested_dates: pl.Series | None = None
-) -> ResultFrames:
-    """Same as `parse_results`, for JSON text: a Series, or a frame with a `payload` column."""
-    return parse_results(payloads, include_raw, requested_dates)
