@@ -11,9 +11,10 @@ are Dagster's own switches (see `dagster._core.instance.methods.event_methods` a
 - `DAGSTER_EVENT_BATCH_SIZE`: the per-partition materialization events of one output are inserted in
   batches of this size (one statement) instead of one by one.
 
-They must be set in every Dagster process: `darkhorses dev` passes them to the webserver and daemon (which
-never import this package), and importing `darkhorses_assets` sets them for code servers, run workers,
-`dagster asset materialize`, tests and benchmarks. A value already in the environment wins.
+They must be set in every Dagster process: importing `darkhorses_assets` sets them — in code servers, run workers,
+`dagster asset materialize`, tests and benchmarks, and in the webserver and daemon too, which import the package's
+storage classes named in the project's dagster.yaml (`local.dagster_storage`); `darkhorses dev` also passes them
+to the processes it starts, for a dagster.yaml that names other storage. A value already in the environment wins.
 """
 
 from __future__ import annotations
