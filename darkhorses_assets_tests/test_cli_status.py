@@ -1,14 +1,22 @@
 """`darkhorses status` on a real instance (a temporary DAGSTER_HOME): the latest materialized partition and the
-missing ranges per asset, failing checks, every schedule and sensor; exit code 1 while the latest evaluation of a
-blocking check failed, 0 otherwise.
+missing ranges per asset, failing checks, runs in flight, every schedule and sensor; exit code 1 while the latest
+evaluation of a blocking check failed, 0 otherwise.
 
 Materializations and check evaluations are recorded in the instance with Dagster's API for externally run
 assets (`report_runless_asset_event`): the command reads the instance, whoever wrote to it."""
 
 import pytest
-from dagster import AssetCheckEvaluation, AssetCheckSeverity, AssetKey, AssetMaterialization, DagsterInstance
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckSeverity,
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    DagsterRunStatus,
+)
 
 from darkhorses_assets.cli import main
+from darkhorses_assets.definitions import defs
 
 RAW_RESULTS = AssetKey(["raw", "raw_results"])
 RUNNERS = AssetKey(["clean", "runners"])
@@ -41,11 +49,15 @@ def test_status_exit_code_follows_the_blocking_checks(home, capsys):
         for day in ("2025-06-01", "2025-06-02", "2025-06-04"):
             instance.report_runless_asset_event(AssetMaterialization(asset_key=RAW_RESULTS, partition=day))
         _check(instance, "runners_soft_rules", passed=False, severity=AssetCheckSeverity.WARN)
+        job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={RAW_RESULTS})
+        queued = instance.create_run_for_job(job, asset_selection={RAW_RESULTS}, status=DagsterRunStatus.NOT_STARTED,
+                                             tags={"dagster/partition": "2025-06-05"})
 
         code, out, rows = _status(capsys)
         assert code == 0, out  # a failing warning check does not fail the status
         assert "2025-06-04" in rows["raw/raw_results"]
         assert "2015-01-01…2025-05-31" in rows["raw/raw_results"] and "2025-06-03," in rows["raw/raw_results"]
+        assert f"{queued.run_id[:8]} NOT_STARTED 2025-06-05" in rows["raw/raw_results"]
         assert "never" in rows["clean/races"]
         assert "runners_soft_rules" in rows["clean/runners"] and "(blocking)" not in rows["clean/runners"]
         for name in ("racecards_week_ahead", "results_final", "results_watch", "raw_gap_filler",
