@@ -211,6 +211,8 @@ def test_plain_dagster_dev_needs_nothing_set_and_materializes_against_the_simula
     assert run.status == DagsterRunStatus.FAILURE, run.status
     assert len(step_starts) == 1, f"the step ran {len(step_starts)} times: it must fail at once, not be retried"
     failure = "\n".join(texts)
+    print("\nthe failed step, as the run's events tell it:\n" + "\n".join(
+        text for text in texts if "credentials" in text.lower() and "Traceback" not in text))
     assert MISSING_CREDENTIALS in failure, failure
     assert "EnvVar" not in failure and "environment variable" not in failure.lower(), failure
     for log in (first_output, failure):
