@@ -143,3 +143,134 @@ def test_multiprocess_run_keeps_the_racing_api_pool_across_processes(storage_env
         print(f"pool limit 2: steps {a_start:.2f}-{a_end:.2f} and {b_start:.2f}-{b_end:.2f}; "
               f"{len(requests_made)} requests, {statuses.count(429)} answered 429")
         assert b_start < a_end, f"with two slots the steps should overlap: {windows}"
+
+
+# -- every documented instance, against its own classes' schemas ---------------------------------------------
+
+
+def _validated(config_schema, value):
+    """`value` checked by Dagster's own config machinery against a class's schema, env sources resolved."""
+    from dagster._config import Shape, process_config, validate_config
+
+    schema = Shape(config_schema) if isinstance(config_schema, dict) else config_schema
+    checked = validate_config(schema, value)
+    assert checked.success, [error.message for error in checked.errors]
+    processed = process_config(schema, value)
+    assert processed.success, [error.message for error in processed.errors]
+    return processed.value
+
+
+def _assert_project_policies(instance):
+    """What every deployment keeps from the project's dagster.yaml: the pool, the run limit, monitoring of
+    dead runs and retries of dead runs only."""
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    concurrency = instance.get_concurrency_config()
+    assert concurrency.pool_config.default_pool_limit == 1
+    assert concurrency.run_queue_config.max_concurrent_runs == 4
+    assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    assert instance.run_monitoring_enabled
+    assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+    assert instance.run_retries_retry_on_asset_or_op_failure is False
+    assert instance.get_settings("run_monitoring")["free_slots_after_run_end_seconds"] == 30
+    # The storage answers: Postgres, the test's database.
+    assert instance.get_runs() == []
+    instance.event_log_storage.set_concurrency_slots(POOL, 1)
+    assert instance.event_log_storage.get_concurrency_info(POOL).slot_count == 1
+
+
+def test_docker_instance_loads_with_its_docker_run_launcher(storage_env, tmp_path):
+    from dagster import DagsterInstance
+    from dagster_docker import DockerRunLauncher
+
+    launcher_config = _load(DOCKER_YAML)["run_launcher"]
+    assert (launcher_config["module"], launcher_config["class"]) == ("dagster_docker", "DockerRunLauncher")
+    _validated(DockerRunLauncher.config_type(), launcher_config["config"])
+    with DagsterInstance.from_config(str(_home_with(tmp_path, DOCKER_YAML))) as instance:
+        assert type(instance.event_log_storage).__module__.startswith("dagster_postgres")
+        _assert_project_policies(instance)
+        launcher = instance.run_launcher  # built here: needs no Docker daemon until a run starts
+        assert isinstance(launcher, DockerRunLauncher)
+        assert launcher.networks == ["darkhorses"]
+        assert launcher.supports_check_run_worker_health
+        assert instance.get_settings("run_monitoring").get("max_resume_run_attempts") == 0
+
+
+def test_k8s_instance_rendered_by_the_helm_values_loads_and_its_launcher_config_builds_a_launcher(
+        storage_env, tmp_path, monkeypatch):
+    """The chart's instance has `postgres_db` (host, user, password from a secret): checked against
+    dagster-postgres's schema, then pointed at the test's database to load the rest for real. K8sRunLauncher
+    loads a kube config when built, so it is built from the same config with a kubeconfig file of our own
+    (`load_incluster_config` needs a pod)."""
+    from dagster import DagsterInstance
+    from dagster_k8s import K8sRunLauncher
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "secret")
+    monkeypatch.setenv("DAGSTER_HOME", "/opt/dagster/dagster_home")
+    monkeypatch.setenv("DAGSTER_K8S_INSTANCE_CONFIG_MAP", "darkhorses-dagster-instance")
+    monkeypatch.setenv("DAGSTER_K8S_PG_PASSWORD_SECRET", "dagster-postgresql-secret")
+    monkeypatch.setenv("DAGSTER_K8S_PIPELINE_RUN_ENV_CONFIGMAP", "darkhorses-dagster-pipeline-env")
+    config = _load(K8S_YAML)
+    for key, storage_class in (("run_storage", PostgresRunStorage), ("event_log_storage", PostgresEventLogStorage),
+                               ("schedule_storage", PostgresScheduleStorage)):
+        postgres_db = _validated(storage_class.config_type(), config[key]["config"])["postgres_db"]
+        assert postgres_db["scheme"] == "postgresql+psycopg2" and postgres_db["password"] == "secret"
+        config[key]["config"] = {"postgres_url": {"env": "DARKHORSES_DAGSTER_STORAGE_URL"}}
+    launcher_config = _validated(K8sRunLauncher.config_type(), config["run_launcher"]["config"])
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    with DagsterInstance.from_config(str(home)) as instance:
+        _assert_project_policies(instance)
+        ref = instance.get_ref()
+        assert ref.run_launcher_data.module_name == "dagster_k8s"
+        assert ref.run_launcher_data.class_name == "K8sRunLauncher"
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "test",
+        "clusters": [{"name": "test", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "users": [{"name": "test", "user": {"token": "t"}}],
+        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
+    }))
+    launcher = K8sRunLauncher(**{**launcher_config, "load_incluster_config": False,
+                                 "kubeconfig_file": str(kubeconfig)})
+    assert launcher.job_namespace == "darkhorses"
+    assert launcher.env_secrets == ["darkhorses-env"]
+    assert launcher.supports_check_run_worker_health
+
+
+def test_celery_instance_loads_and_the_executor_config_passes_the_celery_schema(storage_env, tmp_path):
+    from dagster import DagsterInstance
+    from dagster._core.launcher import DefaultRunLauncher
+    from dagster_celery import celery_executor
+    from dagster_celery.cli import get_validated_config
+
+    with DagsterInstance.from_config(str(_home_with(tmp_path, CELERY_YAML))) as instance:
+        _assert_project_policies(instance)
+        assert isinstance(instance.run_launcher, DefaultRunLauncher)
+
+    executor_config = _load(DEPLOY / "celery" / "celery.yaml")["execution"]["config"]
+    processed = _validated(celery_executor.config_schema.config_type, executor_config)
+    assert processed["broker"] == "redis://redis:6379/0" and processed["backend"] == "redis://redis:6379/1"
+    assert "enabled" in processed["retries"], "step retry policies must keep working on the workers"
+    # What `dagster-celery worker start -y deploy/celery/celery.yaml` reads, through its own loader.
+    assert get_validated_config(str(DEPLOY / "celery" / "celery.yaml"))["broker"] == "redis://redis:6379/0"
+
+
+def test_celery_definitions_give_every_job_the_celery_executor(storage_env):
+    import runpy
+
+    defs = runpy.run_path(str(DEPLOY / "celery" / "definitions.py"))["defs"]
+    jobs = defs.resolve_all_job_defs()
+    assert jobs
+    for job in jobs:
+        assert job.executor_def.name == "darkhorses_celery_executor", job.name
+    from darkhorses_assets.definitions import defs as project_defs
+
+    def keys(d):
+        return {spec.key for spec in d.resolve_all_asset_specs()}
+
+    assert keys(defs) == keys(project_defs), "the project's assets, unchanged"
