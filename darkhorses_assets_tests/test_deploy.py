@@ -274,3 +274,177 @@ def test_celery_definitions_give_every_job_the_celery_executor(storage_env):
         return {spec.key for spec in d.resolve_all_asset_specs()}
 
     assert keys(defs) == keys(project_defs), "the project's assets, unchanged"
+
+
+# -- the compose file, the Helm values, the Dockerfile and the extras -----------------------------------------
+
+
+def _compose() -> dict:
+    return _load(DEPLOY / "docker" / "compose.yaml")
+
+
+def _required_env(value: str) -> bool:
+    return bool(re.fullmatch(r"\$\{\w+:\?[^}]+\}", value))
+
+
+def test_compose_file_runs_code_server_webserver_and_daemon_as_the_docker_instance_expects():
+    compose = _compose()
+    services = compose["services"]
+    assert {"code", "webserver", "daemon"} <= set(services)
+    launcher = _load(DOCKER_YAML)["run_launcher"]["config"]
+    workspace = _load(DEPLOY / "docker" / "workspace.yaml")["load_from"][0]["grpc_server"]
+
+    # The code server: the project's module under the location name, on the port the workspace dials.
+    code = services["code"]
+    command = code["command"]
+    assert command[:3] == ["dagster", "code-server", "start"]
+    assert command[command.index("-m") + 1] == LOCATION_NAME
+    assert command[command.index("--location-name") + 1] == workspace["location_name"] == LOCATION_NAME
+    assert str(workspace["port"]) == command[command.index("-p") + 1] and workspace["host"] == "code"
+    assert (DEPLOY / "docker" / code["build"]["context"] / code["build"]["dockerfile"]).resolve() \
+        == PROJECT_ROOT / "Dockerfile"
+    assert code["build"]["args"]["EXTRAS"] == "docker"
+    # Runs start from the code server's image (DockerRunLauncher has no image of its own).
+    assert "image" not in launcher and code["environment"]["DAGSTER_CURRENT_IMAGE"] == code["image"]
+
+    for name in ("webserver", "daemon"):
+        service = services[name]
+        assert service["image"] == code["image"], name
+        workspace_file = service["command"][service["command"].index("-w") + 1]
+        mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in service["volumes"]}
+        assert mounts[workspace_file] == "./workspace.yaml", name
+        assert mounts["/opt/dagster/dagster_home/dagster.yaml"] == "./dagster.yaml", name
+        assert mounts["/var/run/docker.sock"] == "/var/run/docker.sock", f"{name} starts/stops run containers"
+        assert service["environment"]["DAGSTER_HOME"] == "/opt/dagster/dagster_home"
+        # DockerRunLauncher copies each listed variable from the launching process: unset ones fail the launch.
+        missing = [var for var in launcher["env_vars"] if "=" not in var and var not in service["environment"]]
+        assert not missing, f"{name} lacks {missing}"
+        assert "code" in service["depends_on"]
+    assert services["webserver"]["command"][0] == "dagster-webserver"
+    assert services["webserver"]["ports"] == ["3000:3000"]
+    assert services["daemon"]["command"][:2] == ["dagster-daemon", "run"]
+
+    # Secrets and the database are required from the operator's environment, never defaulted.
+    env = services["daemon"]["environment"]
+    for var in ("DARKHORSES_DATABASE_URL", "DARKHORSES_DAGSTER_STORAGE_URL", "RACING_API_USERNAME",
+                "RACING_API_PASSWORD"):
+        assert _required_env(env[var]), var
+
+    # Run containers join the compose network and the compute-log volume by their fixed names.
+    assert launcher["network"] == compose["networks"]["darkhorses"]["name"]
+    for service in ("code", "webserver", "daemon"):
+        assert services[service]["networks"] == ["darkhorses"]
+    run_volume = launcher["container_kwargs"]["volumes"][0].split(":")[0]
+    assert compose["volumes"][run_volume]["name"] == run_volume
+    assert any(volume.startswith(f"{run_volume}:") for volume in services["webserver"]["volumes"])
+
+    # Only for trying it out: the local Postgres and the simulator are behind profiles.
+    assert services["postgres"]["profiles"] == ["local"]
+    assert services["simulator"]["profiles"] == ["simulator"]
+    sim_command = services["simulator"]["command"]
+    assert sim_command[2] == "darkhorses_assets.racing_api.simulator" and "0.0.0.0" in sim_command
+
+
+# Keys the official chart's schema allows under runLauncher.config.k8sRunLauncher (it forbids others).
+CHART_K8S_RUN_LAUNCHER_KEYS = {
+    "image", "imagePullPolicy", "jobNamespace", "loadInclusterConfig", "kubeconfigFile", "envConfigMaps",
+    "envSecrets", "envVars", "volumeMounts", "volumes", "labels", "failPodOnRunFailure", "resources",
+    "schedulerName", "securityContext", "runK8sConfig",
+}
+
+
+def test_helm_values_render_the_documented_k8s_instance():
+    """The values and deploy/k8s/dagster.yaml say the same thing, mapped the way the chart's templates map
+    them (concurrency, run monitoring, run retries via additionalInstanceConfig, launcher, Postgres)."""
+    values = _load(DEPLOY / "k8s" / "values.yaml")
+    instance = _load(K8S_YAML)
+
+    assert values["postgresql"]["enabled"] is False and values["generatePostgresqlPasswordSecret"] is False
+    postgres_db = instance["run_storage"]["config"]["postgres_db"]
+    assert postgres_db["hostname"] == values["postgresql"]["postgresqlHost"]
+    assert postgres_db["username"] == values["postgresql"]["postgresqlUsername"]
+    assert postgres_db["db_name"] == values["postgresql"]["postgresqlDatabase"]
+    assert postgres_db["port"] == values["postgresql"]["service"]["port"]
+    assert postgres_db["params"] == values["postgresql"]["postgresqlParams"]
+    assert postgres_db["scheme"] == values["postgresql"]["postgresqlScheme"] == "postgresql+psycopg2"
+    assert postgres_db["password"] == {"env": "DAGSTER_PG_PASSWORD"}
+
+    assert values["concurrency"]["enabled"] is True
+    assert instance["concurrency"]["pools"]["default_limit"] == values["concurrency"]["pools"]["defaultLimit"] == 1
+    assert instance["concurrency"]["runs"]["max_concurrent_runs"] == values["concurrency"]["runs"]["maxConcurrentRuns"]
+    # The chart refuses maxConcurrentRuns in both places.
+    assert "maxConcurrentRuns" not in values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+
+    monitoring = values["dagsterDaemon"]["runMonitoring"]
+    assert instance["run_monitoring"] == {
+        "enabled": monitoring["enabled"], "start_timeout_seconds": monitoring["startTimeoutSeconds"],
+        "max_resume_run_attempts": monitoring["maxResumeRunAttempts"],
+        "poll_interval_seconds": monitoring["pollIntervalSeconds"],
+        "free_slots_after_run_end_seconds": monitoring["freeSlotsAfterRunEndSeconds"]}
+    assert values["dagsterDaemon"]["runRetries"]["enabled"] is False, "else the chart writes run_retries twice"
+    assert instance["run_retries"] == values["additionalInstanceConfig"]["run_retries"]
+    assert instance["run_retries"]["retry_on_asset_or_op_failure"] is False
+
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    k8s = values["runLauncher"]["config"]["k8sRunLauncher"]
+    assert set(k8s) <= CHART_K8S_RUN_LAUNCHER_KEYS, set(k8s) - CHART_K8S_RUN_LAUNCHER_KEYS
+    launcher = instance["run_launcher"]["config"]
+    assert launcher["load_incluster_config"] == k8s["loadInclusterConfig"]
+    assert launcher["image_pull_policy"] == k8s["imagePullPolicy"]
+    assert launcher["env_secrets"] == [secret["name"] for secret in k8s["envSecrets"]]
+    assert launcher["resources"] == k8s["resources"]
+
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    args = deployment["codeServerArgs"]
+    assert args[args.index("-m") + 1] == LOCATION_NAME
+    assert args[args.index("--location-name") + 1] == LOCATION_NAME
+    assert [secret["name"] for secret in deployment["envSecrets"]] == launcher["env_secrets"]
+    assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
+    assert values["telemetry"]["enabled"] is instance["telemetry"]["enabled"] is False
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (PROJECT_ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
+            for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_dockerfile_copies_what_exists_and_starts_the_code_location():
+    import json
+    import tomllib
+
+    instructions = _dockerfile_instructions()
+    args = dict(value.split("=", 1) for kind, value in instructions if kind == "ARG")
+    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert args["EXTRAS"] in extras
+    assert (PROJECT_ROOT / args["DAGSTER_YAML"]) in INSTANCE_YAMLS
+    ignored = {line.strip() for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    for kind, value in instructions:
+        if kind == "COPY":
+            *sources, _ = value.split()
+            for source in sources:
+                assert (PROJECT_ROOT / source).exists(), source
+                assert source not in ignored, f"{source} is in .dockerignore"
+    (cmd,) = [json.loads(value) for kind, value in instructions if kind == "CMD"]
+    assert cmd[:3] == ["dagster", "code-server", "start"]
+    assert cmd[cmd.index("-m") + 1] == LOCATION_NAME and cmd[cmd.index("--location-name") + 1] == LOCATION_NAME
+    assert {".venv", ".darkhorses", ".git"} <= ignored
+
+
+def test_scale_out_extras_are_dagsters_own_libraries_on_its_release_line():
+    import tomllib
+    from importlib.metadata import version
+
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    assert extras["docker"] == ["dagster-docker==0.29.27"]
+    assert extras["k8s"] == ["dagster-k8s==0.29.27"]
+    assert extras["celery"] == ["dagster-celery[redis]==0.29.27"]
+    assert "dagster-dg-cli==1.13.27" in extras["dev"]
+    assert "dagster==1.13.27" in project["dependencies"]
+    # Installed together without moving dagster (each library pins core exactly).
+    assert version("dagster") == "1.13.27"
+    for library in ("dagster-docker", "dagster-k8s", "dagster-celery", "dagster-postgres"):
+        assert version(library) == "0.29.27", library
+    assert version("dagster-dg-cli") == "1.13.27"
