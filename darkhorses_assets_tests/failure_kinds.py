@@ -22,8 +22,8 @@ import dagster as dg
 from darkhorses_assets.io import PostgresPolarsIOManager
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.racing_api.client import RacingApiResource
+from darkhorses_assets.racing_api.recording import write_recording
 from darkhorses_assets.racing_api.simulator import Faults, SimulatorConfig, SimulatorServer
-from darkhorses_assets.racing_api.simulator.replay import write_recording
 
 SIM_TODAY = date(2025, 10, 10)
 DAY = date(2025, 10, 7)

@@ -24,8 +24,8 @@ from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableR
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.partitions import today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
+from darkhorses_assets.racing_api.recording import write_recording
 from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
-from darkhorses_assets.racing_api.simulator.replay import write_recording
 from darkhorses_assets.settings import RACECARDS_HISTORY_FROM_ENV, RESULTS_HISTORY_FROM_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -11,9 +11,9 @@ import pytest
 import requests
 from jsonschema import Draft202012Validator
 
+from darkhorses_assets.racing_api.recording import load_recordings, record_filename, write_recording
 from darkhorses_assets.racing_api.simulator import Faults, SimulatorConfig, SimulatorServer
 from darkhorses_assets.racing_api.simulator.faults import EXTRA_FIELD
-from darkhorses_assets.racing_api.simulator.replay import load_recordings, record_filename, write_recording
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"

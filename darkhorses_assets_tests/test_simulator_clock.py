@@ -13,8 +13,8 @@ import requests
 from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer, timeline
 from darkhorses_assets.racing_api.simulator.__main__ import build_parser, config_from_args, main
 from darkhorses_assets.racing_api.simulator.clock import SimulatorClock
+from darkhorses_assets.racing_api.simulator.model import UK
 from darkhorses_assets.racing_api.simulator.server import SimulatorApp
-from darkhorses_assets.racing_api.simulator.world import UK
 
 DAY = date(2025, 10, 18)
 ABANDON_DAY = date(2025, 1, 4)

@@ -48,6 +48,7 @@ from .errors import (
     RacingApiUnreachable,
 )
 from .limiter import TokenBucket, shared_bucket
+from .recording import write_recording
 
 __all__ = ["ApiPage", "RacingApiResource"]
 
@@ -280,8 +281,6 @@ class RacingApiResource(dg.ConfigurableResource):
     def _record(self, page: ApiPage) -> None:
         if not self.record_dir:
             return
-        from .simulator.replay import write_recording
-
         body = page.body if page.error is None else None
         write_recording(self.record_dir, page.path, page.params, page.status, body, body_text=page.text)
 

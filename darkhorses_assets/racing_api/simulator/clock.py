@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from .world import UK
+from .model import UK
 
 
 def as_uk(when: datetime) -> datetime:

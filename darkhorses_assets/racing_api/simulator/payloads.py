@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from . import names, timeline
 from .clock import SimulatorClock
-from .world import (
+from .model import (
     FRACTIONS,
     N_MARES,
     N_STALLIONS,
@@ -21,11 +21,11 @@ from .world import (
     Person,
     Race,
     Runner,
-    World,
     fraction_index,
     mix,
     unit,
 )
+from .world import World
 
 REGIONS = (
     {"region": "Great Britain", "region_code": "gb"},

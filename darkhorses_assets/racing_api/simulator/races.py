@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import names
-from .world import (
+from .model import (
     GOING_VALUE,
     MAX_RACES_PER_DAY,
     NON_FINISH_RATE,
@@ -26,8 +26,19 @@ from .world import (
     unit,
 )
 
-if TYPE_CHECKING:
-    from .world import World
+
+class World(Protocol):
+    """What a race day needs of the world (`world.World` provides it): its seed, courses, the horses available
+    on a day and their past runs, the jockeys and trainers."""
+
+    seed: int
+    courses: tuple[Course, ...]
+    jockey_pools: dict
+    trainers: list
+
+    def available(self, day: date) -> list[Horse]: ...
+
+    def runs_count_before(self, horse: Horse, ordinal: int) -> int: ...
 
 MARKET_TEMPER = 0.8
 """Below 1 the market underrates strong runners and overrates outsiders: the favourite-longshot bias."""

@@ -34,11 +34,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from darkhorses_assets.racing_api.recording import describe_request
+
 from . import timeline
 from .clock import SimulatorClock, as_uk
 from .faults import FaultInjector, Faults, corrupt, error_body
 from .payloads import Payloads
-from .replay import ReplayStore, describe_request
+from .replay import ReplayStore
 from .world import World
 
 log = logging.getLogger(__name__)

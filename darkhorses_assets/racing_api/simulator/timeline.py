@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from .world import GOING_TURF, UK, Race, Runner, mix, unit
+from .model import GOING_TURF, UK, Race, Runner, mix, unit
 
 BUCKET = timedelta(minutes=5)
 LATE_RESULT_SHARE = 0.10
