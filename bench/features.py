@@ -26,7 +26,7 @@ from darkhorses_assets.assets.features import entity_statistics, race_outcomes, 
 from darkhorses_assets.io import PostgresClient, TableRef, time_window_slice
 from darkhorses_assets.local.runs import materialize_days
 from darkhorses_assets.partitions import race_days
-from darkhorses_assets.transforms.synthetic import synthetic_history
+from darkhorses_assets_tests.synthetic import synthetic_history
 
 
 def write_synthetic_history(database_url: str, years: int, seed: int) -> tuple[date, date, int]:

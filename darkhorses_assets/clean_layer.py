@@ -157,8 +157,3 @@ def _with_race_dates(quarantine: pl.DataFrame, race_dates: pl.DataFrame) -> pl.D
         .with_columns(pl.coalesce("race_date", "raw_race_date").alias("race_date"))
         .select(list(QUARANTINE_SCHEMA))
     )
-
-
-def raw_runner_count(raw_racecards: pl.DataFrame) -> int:
-    """Runners in the raw racecard JSON (`transforms.raw_counts`), over all races."""
-    return int(racecard_counts(raw_racecards)["runners"].sum())

@@ -9,11 +9,11 @@ from dagster import AssetCheckSeverity, AssetSpec, materialize
 from darkhorses_assets.assets.clean import clean_assets, clean_key
 from darkhorses_assets.assets.dimensions import dimension_assets
 from darkhorses_assets.assets.raw import raw_courses, raw_racecards, raw_results
-from darkhorses_assets.clean_layer import raw_runner_count
 from darkhorses_assets.io import PostgresClient, TableRef
 from darkhorses_assets.local.runs import materialize_days
 from darkhorses_assets.partitions import race_days
 from darkhorses_assets_tests.pipeline import simulated_resources
+from darkhorses_assets_tests.raw_json import raw_runner_count
 
 FIRST, LAST = date(2025, 10, 6), date(2025, 10, 8)
 DAILY = [raw_racecards, raw_results, *clean_assets]

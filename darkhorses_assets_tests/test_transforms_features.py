@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from darkhorses_assets.transforms.features import race_outcomes, runner_features
 from darkhorses_assets.transforms.signal import decile_win_rates, monotone_trend
-from darkhorses_assets.transforms.synthetic import synthetic_history
+from darkhorses_assets_tests.synthetic import synthetic_history
 
 TARGET_FIRST = date(2016, 6, 1)
 TARGET_LAST = date(2016, 6, 20)

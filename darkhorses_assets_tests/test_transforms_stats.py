@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from darkhorses_assets.transforms import stats
-from darkhorses_assets.transforms.synthetic import synthetic_history
+from darkhorses_assets_tests.synthetic import synthetic_history
 from darkhorses_assets_tests.test_transforms_features import band, history_rows, index_by, placed, won
 
 AS_OF = date(2016, 5, 31)
