@@ -236,6 +236,7 @@ def page(chromium, darkhorses_dev):
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(exist_ok=True)
+    darkhorses_dev.graphql("mutation { setNuxSeen }")  # what "Skip" on the first-visit community dialog does
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium,
                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
@@ -246,7 +247,7 @@ def page(chromium, darkhorses_dev):
 
 
 def _open(page, dev: DarkhorsesDev, path: str, ready: str) -> str:
-    """Open `path`, dismiss Dagster's first-visit community dialog, wait for `ready` to show; the page's text."""
+    """Open `path` (dismissing Dagster's first-visit dialog if it still shows), wait for `ready`; the page's text."""
     page.goto(f"{dev.base_url}{path}", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
     skip = page.get_by_role("button", name="Skip")
     if skip.count():
