@@ -10,7 +10,6 @@ from dagster import DailyPartitionsDefinition
 from darkhorses_assets import settings
 
 RACE_TIMEZONE = "Europe/London"
-REGIONS = ("gb", "ire")
 RACECARD_DAYS_AHEAD = 7
 
 

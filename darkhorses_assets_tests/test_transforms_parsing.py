@@ -1,4 +1,4 @@
-"""Each parsing rule of domain.md §2, with strings taken from the real payloads in fixtures/samples."""
+"""Each parsing rule of `transforms/parsing.py`, with strings taken from the real payloads in fixtures/samples."""
 
 from __future__ import annotations
 

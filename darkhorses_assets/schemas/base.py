@@ -23,7 +23,7 @@ from darkhorses_assets.transforms.parsing import CURRENCIES, FINISHED, NON_FINIS
 
 REGIONS = ("GB", "IRE")
 FINISH_STATUSES = (FINISHED, *NON_FINISH_CODES)
-"""``FIN`` for a numbered finisher, else a known position code (domain.md §2)."""
+"""``FIN`` for a numbered finisher, else a known position code (``parsing.NON_FINISH_CODES``)."""
 SP_FAVOURITES = ("F", "J", "C")
 SEX_CODE_VALUES = tuple(sorted(SEX_CODES))
 CURRENCY_CODES = CURRENCIES

@@ -31,11 +31,6 @@ def empty_frame(schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def with_raw_schema(schema: Schema) -> Schema:
-    """The schema of a frame built with `include_raw=True`."""
-    return {**schema, RAW_JSON: pl.String}
-
-
 def with_requested_dates(races: pl.DataFrame, requested_dates: pl.Series | None) -> pl.DataFrame:
     """Races (one row per payload, in payload order) whose own date is unreadable take the date the API was
     asked for, so even a race quarantined for a missing id is filed under the day it came from."""

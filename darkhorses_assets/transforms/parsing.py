@@ -1,4 +1,4 @@
-"""Column-expression builders for every payload quirk in domain.md §2.
+"""Column-expression builders for every quirk of the Racing API payloads (strings everywhere, "" for missing).
 
 Each public function takes a column name (or an expression yielding the raw text) and returns a
 ``pl.Expr``; nothing here raises on a bad value - an unparseable value becomes null. Every Racing
@@ -53,7 +53,7 @@ BEATEN_DISTANCE_WORDS: dict[str, float] = {
     "neck": 0.3,
     "dist": 30.0,
 }
-"""Lengths for the word forms of `btn`/`ovr_btn` (domain.md §2)."""
+"""Lengths for the word forms of `btn`/`ovr_btn`."""
 
 UNICODE_FRACTIONS: dict[str, str] = {"¼": ".25", "½": ".5", "¾": ".75"}
 
@@ -532,7 +532,7 @@ def days_since_last_run(column: IntoExpr) -> pl.Expr:
 def off_datetime_utc(column: IntoExpr) -> pl.Expr:
     """UTC instant of an ISO datetime with offset ("2025-10-07T20:30:00+01:00" -> 19:30 UTC).
 
-    A value without an offset is read as UK local time (domain.md §2)."""
+    A value without an offset is read as UK local time."""
     text = nullify_empty(column)
     with_offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone=UTC, strict=False)
     naive = london_local_to_utc(text.str.replace("T", " ").str.slice(0, 19))

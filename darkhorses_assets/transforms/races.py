@@ -2,7 +2,7 @@
 
 Both endpoints describe the same race (course, distance, going, ...): those are the *identity*
 columns and both race frames carry them. Everything else is owned by exactly one source:
-a racecard refetch must never null a result column and vice versa (domain.md §3), so writers
+a racecard refetch must never null a result column and vice versa, so writers
 should upsert only `RACECARD_RACE_COLUMNS` from racecards and `RESULT_RACE_COLUMNS` from results.
 """
 

@@ -1,4 +1,4 @@
-"""Runs, and the statistics we count from them (domain.md §4), as pure polars.
+"""Runs, and the statistics we count from them, as pure polars.
 
 Two halves:
 
@@ -9,7 +9,7 @@ Two halves:
 * the **entity statistics** assets: `jockey_stats`, `trainer_stats`, `owner_stats`, `horse_stats` and the
   pedigree `sire_stats`, `dam_stats`, `damsire_stats`.
 
-Definitions (one of each, as in domain.md §4):
+Definitions (one of each, used by every statistic and feature):
 
 * a *run* is a result row, finished or not, in a race that took place: abandoned races and void races
   (``finish_status == "VOI"``) are not runs; non-runners and declarations have no result row.

@@ -181,9 +181,6 @@ class Horse:
     def id(self) -> str:
         return f"hrs_{self.number}"
 
-    def age_on(self, day: date) -> int:
-        return day.year - self.crop
-
     def ability_at(self, age: int) -> float:
         if self.code == "F":
             curve = {2: -0.35, 3: 0.0, 4: 0.15, 5: 0.1}.get(age, 0.1 - 0.12 * (age - 5))
