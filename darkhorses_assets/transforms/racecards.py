@@ -65,6 +65,8 @@ ODDS_JSON_KEYS: dict[str, pl.DataType] = {
     "history": pl.List(pl.Struct({"fractional": _TEXT, "decimal": _TEXT, "updated": _TEXT})),
 }
 """The OpenAPI leaves odds `history` items untyped; they are read as earlier prices of the same bookmaker."""
+ODDS_FEW_VALUES = ("bookmaker", "fractional", "decimal", "ew_places", "ew_denom", "updated")
+"""Odds keys with a few hundred distinct values among millions of rows: typed once per value (`select_schema`)."""
 RACECARD_SHAPE = PayloadShape(
     race_keys=RACE_KEYS, runner_keys=RUNNER_KEYS, odds_keys=ODDS_KEYS,
     nested={**RUNNER_JSON_KEYS, **ODDS_JSON_KEYS}, boolean_race_keys=("big_race", "is_abandoned"),
@@ -344,5 +346,5 @@ def parse_racecards(
     return RacecardFrames(
         races=typed_races,
         runners=select_schema(runners, _runner_expressions(), RUNNERS_SCHEMA, include_raw),
-        runner_odds=select_schema(odds, _odds_expressions(), RUNNER_ODDS_SCHEMA),
+        runner_odds=select_schema(odds, _odds_expressions(), RUNNER_ODDS_SCHEMA, few_values=ODDS_FEW_VALUES),
     )
