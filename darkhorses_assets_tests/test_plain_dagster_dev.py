@@ -29,7 +29,7 @@ import pytest
 import requests
 
 from darkhorses_assets.local.postgres import start_local_postgres, stop_local_postgres
-from darkhorses_assets.racing_api.client import MISSING_CREDENTIALS
+from darkhorses_assets.racing_api.errors import MISSING_CREDENTIALS
 from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
 from darkhorses_assets_tests.dagster_dev import (
     PROJECT_ROOT,
@@ -313,7 +313,8 @@ def test_missing_credentials_fail_before_any_request_in_one_sentence():
     from dagster import Failure
 
     from darkhorses_assets.fail_fast import fail_fast
-    from darkhorses_assets.racing_api.client import RacingApiCredentialsMissing, RacingApiResource
+    from darkhorses_assets.racing_api.client import RacingApiResource
+    from darkhorses_assets.racing_api.errors import RacingApiCredentialsMissing
 
     assert MISSING_CREDENTIALS.count(". ") == 0 and MISSING_CREDENTIALS.endswith(".")
     with SimulatorServer(SimulatorConfig(rate_limit_per_s=1000.0), host="127.0.0.1", port=0) as sim:

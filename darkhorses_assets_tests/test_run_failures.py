@@ -359,6 +359,9 @@ def test_the_hint_follows_the_kind_of_real_error(raise_error, kind, in_hint, sim
         (None, 'Execution of run for "daily" failed. Run worker exited unexpectedly.', "UNEXPECTED_TERMINATION",
          "run_worker"),
         ("KeyError", "'race_id'", "STEP_FAILURE", "other"),
+        ("RacingApiCredentialsMissing", "No Racing API credentials are set: set RACING_API_USERNAME and "
+         "RACING_API_PASSWORD (theracingapi.com, My Account) before starting Dagster, or run `make dev`", None,
+         "no_credentials"),
     ],
 )
 def test_the_hint_follows_the_error_text_and_the_failure_reason(error_class, error, reason, kind):

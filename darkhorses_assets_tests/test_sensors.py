@@ -39,7 +39,7 @@ from darkhorses_assets.automation.sensors import (
     results_watch,
 )
 from darkhorses_assets.racing_api.client import RacingApiResource
-from darkhorses_assets.racing_api.errors import RacingApiAuthError
+from darkhorses_assets.racing_api.errors import MISSING_CREDENTIALS, RacingApiAuthError
 from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
 from darkhorses_assets.racing_api.simulator.faults import Faults
 
@@ -243,6 +243,12 @@ def test_a_slow_answer_times_out_and_skips_the_tick():
 def test_rejected_credentials_fail_the_tick_loudly(sim):
     with pytest.raises(RacingApiAuthError):
         Tick(sim, uk(DAY, 14), None, resource=api(sim, password="wrong"))
+
+
+def test_without_credentials_the_tick_says_what_to_set_and_asks_nothing(sim):
+    tick = Tick(sim, uk(DAY, 14), None, resource=api(sim, username="", password=""))
+    assert tick.requests_made == 0 and not tick.run_requests
+    assert tick.skip_reason == MISSING_CREDENTIALS
 
 
 @pytest.mark.parametrize("old", ["5", "{not json", '{"day": "2025-10-18"}', '{"day": "2025-10-18", "total": "many"}',

@@ -46,6 +46,10 @@ _DAGSTER_WRAPPERS = re.compile(r"^Dagster\w*(Execution|UserCode)\w*Error$")
 
 _HINTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # (kind, pattern over "error_class: error text", hint) — the first match wins
+    ("no_credentials",
+     re.compile(r"RacingApiCredentialsMissing|No Racing API credentials are set"),
+     "set RACING_API_USERNAME and RACING_API_PASSWORD where Dagster runs (or start with `make dev` for the "
+     "simulated API), then re-run the failed partitions"),
     ("credentials",
      re.compile(r"RacingApiAuthError|rejected the credentials|\((?:401|403)\)|HTTP (?:401|403)|"
                 r"\bunauthori[sz]ed\b|\bforbidden\b", re.IGNORECASE),

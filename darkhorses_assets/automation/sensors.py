@@ -36,7 +36,7 @@ from darkhorses_assets.automation.schedules import (
 from darkhorses_assets.automation.status import sensor_status
 from darkhorses_assets.partitions import RACE_TIMEZONE, race_days
 from darkhorses_assets.racing_api.client import RacingApiResource
-from darkhorses_assets.racing_api.errors import RacingApiAuthError, RacingApiError
+from darkhorses_assets.racing_api.errors import RacingApiAuthError, RacingApiCredentialsMissing, RacingApiError
 
 UK = ZoneInfo(RACE_TIMEZONE)
 RACING_HOURS = (time(11, 0), time(22, 0))
@@ -112,6 +112,8 @@ def results_watch(context: SensorEvaluationContext, racing_api: RacingApiResourc
         total = racing_api.results_total(today)
     except RacingApiAuthError:
         raise
+    except RacingApiCredentialsMissing as error:
+        return SensorResult(skip_reason=str(error), cursor=cursor.dump())
     except RacingApiError as error:
         return SensorResult(skip_reason=f"the API did not answer ({error}); asking next tick", cursor=cursor.dump())
     seen = cursor.total if cursor.day == today.isoformat() else 0

@@ -39,7 +39,9 @@ from tenacity import (
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from .errors import (
+    MISSING_CREDENTIALS,
     RacingApiAuthError,
+    RacingApiCredentialsMissing,
     RacingApiError,
     RacingApiIncomplete,
     RacingApiNotFound,
@@ -101,18 +103,6 @@ class ApiPage:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-MISSING_CREDENTIALS = (
-    "No Racing API credentials are set: set RACING_API_USERNAME and RACING_API_PASSWORD (theracingapi.com, My "
-    "Account) before starting Dagster, or run `make dev` (or `darkhorses dev`) to use the simulated API."
-)
-
-
-class RacingApiCredentialsMissing(RacingApiError):
-    """RACING_API_USERNAME / RACING_API_PASSWORD are unset: raised before any request, never retried."""
-
-    retryable = False
 
 
 class _Transient(Exception):

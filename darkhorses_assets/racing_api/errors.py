@@ -58,3 +58,15 @@ class RacingApiIncomplete(RacingApiError):
     """
 
     retryable = False
+
+
+MISSING_CREDENTIALS = (
+    "No Racing API credentials are set: set RACING_API_USERNAME and RACING_API_PASSWORD (theracingapi.com, My "
+    "Account) before starting Dagster, or run `make dev` (or `darkhorses dev`) to use the simulated API."
+)
+
+
+class RacingApiCredentialsMissing(RacingApiError):
+    """RACING_API_USERNAME / RACING_API_PASSWORD are unset: raised before any request, never retried."""
+
+    retryable = False
