@@ -286,6 +286,10 @@ def test_lineage_groups_read_left_to_right(page, darkhorses_dev, materialized_ra
     x = {group: max(box["x"] for box in (page.get_by_text(group, exact=True).nth(i).bounding_box()
                                          for i in range(page.get_by_text(group, exact=True).count())) if box)
          for group in groups}
+    fetching = page.get_by_text("(fetching statuses)", exact=False)
+    deadline = time.monotonic() + 30
+    while fetching.count() and time.monotonic() < deadline:  # group nodes show their assets' states once loaded
+        page.wait_for_timeout(500)
     _shot(page, "lineage")
     order = [x[group] for group in GROUPS_IN_FLOW_ORDER]
     assert order == sorted(order) and len(set(order)) == len(order), x
