@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
+from darkhorses_assets.instance_settings import configure_dagster_process
 from darkhorses_assets.io import PostgresPolarsIOManager
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.local.postgres import (
@@ -27,6 +28,7 @@ from darkhorses_assets.racing_api.client import RacingApiResource
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "darkhorses_bench"
+configure_dagster_process()
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))  # the tests' support package: synthetic histories for bench/features.py
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from darkhorses_assets import settings
 from darkhorses_assets.commands import COMMANDS, add_parsers, run_command
-from darkhorses_assets.instance_settings import DAGSTER_EVENT_SETTINGS
+from darkhorses_assets.instance_settings import DAGSTER_EVENT_SETTINGS, configure_dagster_process
 from darkhorses_assets.local.services import local_services
 from darkhorses_assets.settings import SettingsError
 
@@ -78,6 +78,7 @@ def _wait_forwarding_signals(child: subprocess.Popen) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_dagster_process()
     parser = argparse.ArgumentParser(prog="darkhorses", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     dev = commands.add_parser("dev", help="Postgres + simulator (unless credentials are set) + dagster dev")

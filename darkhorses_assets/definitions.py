@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dagster import Definitions, EnvVar
 
+from darkhorses_assets.instance_settings import configure_dagster_process
+
+configure_dagster_process()  # first: the assets' deliberate beta parameters warn when they are defined
+
 from darkhorses_assets.assets.clean import clean_assets
 from darkhorses_assets.assets.dimensions import dimension_assets
 from darkhorses_assets.assets.features import feature_assets

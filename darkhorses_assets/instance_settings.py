@@ -11,15 +11,20 @@ are Dagster's own switches (see `dagster._core.instance.methods.event_methods` a
 - `DAGSTER_EVENT_BATCH_SIZE`: the per-partition materialization events of one output are inserted in
   batches of this size (one statement) instead of one by one.
 
-They must be set in every Dagster process: importing `darkhorses_assets` sets them — in code servers, run workers,
-`dagster asset materialize`, tests and benchmarks, and in the webserver and daemon too, which import the package's
-storage classes named in the project's dagster.yaml (`local.dagster_storage`); `darkhorses dev` also passes them
-to the processes it starts, for a dagster.yaml that names other storage. A value already in the environment wins.
+They must be set in every Dagster process, and nothing is set on import: `configure_dagster_process` applies them
+where a Dagster process starts — the code location (`definitions.py`: code servers, run workers, `dagster asset
+materialize`), the project's storage classes named in dagster.yaml (`local.dagster_storage`: webserver and daemon,
+which create the runs of the UI, schedules, sensors and backfills), the `darkhorses` CLI, the tests' conftest and
+the benches; `darkhorses dev` also passes them to the processes it starts, for a dagster.yaml that names other
+storage. A value already in the environment wins.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+
+from dagster import BetaWarning
 
 DAGSTER_EVENT_SETTINGS = {
     "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1",
@@ -27,6 +32,13 @@ DAGSTER_EVENT_SETTINGS = {
 }
 
 
-def apply_event_settings() -> None:
+def configure_dagster_process() -> None:
+    """The event settings above (unless already set), and silence for the BetaWarnings of our deliberate beta
+    parameters with no stable equivalent (range backfills, lifetime history windows): without it every process
+    loading the code (code server, each run and step worker) repeats them. Idempotent."""
     for name, value in DAGSTER_EVENT_SETTINGS.items():
         os.environ.setdefault(name, value)
+    warnings.filterwarnings(
+        "ignore", category=BetaWarning,
+        message=r"Parameter `(backfill_policy|allow_nonexistent_upstream_partitions)` of ",
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from darkhorses_assets.instance_settings import configure_dagster_process
 from darkhorses_assets.local.postgres import (
     DATABASE_URL_ENV,
     drop_database,
@@ -20,6 +21,8 @@ from darkhorses_assets.local.postgres import (
     with_database,
 )
 from darkhorses_assets.racing_api.limiter import reset_shared_buckets
+
+configure_dagster_process()  # as every Dagster process of the project does, before a test module defines assets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -26,6 +26,7 @@ from dagster._serdes import ConfigurableClassData
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from darkhorses_assets import settings
+from darkhorses_assets.instance_settings import configure_dagster_process
 from darkhorses_assets.local.postgres import sqlalchemy_psycopg2_url, start_local_postgres
 from darkhorses_assets.settings import DAGSTER_STORAGE_URL_ENV, STATE_DIR_ENV
 
@@ -65,6 +66,7 @@ class _ProjectPostgres:
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
+        configure_dagster_process()  # the webserver and daemon start here: they create runs and their events
         return cls(postgres_url=storage_url(), inst_data=inst_data,  # type: ignore[call-arg]
                    should_autocreate_tables=config_value.get("should_autocreate_tables", True))
 
