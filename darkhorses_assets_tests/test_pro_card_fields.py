@@ -194,3 +194,22 @@ def test_each_new_rule_fails_on_an_implausible_value(frames, table, values, rule
     assert validation.quarantined.is_empty()
     failing = {r.name: r.failing_rows for r in validation.soft_rules if r.failing_rows}
     assert failing == {rule: 1}
+
+
+def test_two_simulated_weeks_of_cards_break_no_rule():
+    """The simulator's pro fields are plausible too (a trainer change it reports happened before the race)."""
+    from datetime import timedelta
+
+    from darkhorses_assets.racing_api.simulator.payloads import Payloads
+    from darkhorses_assets.racing_api.simulator.world import World
+
+    world, today = World(7), date(2025, 11, 1)
+    payloads = Payloads(world, today)
+    cards = [payloads.racecard(race) for back in range(1, 15) for race in world.races_on(today - timedelta(days=back))]
+    frames = parse_racecards(cards)
+    assert frames.runners["prev_trainers"].list.len().sum() > 0
+    for table, frame in (("runners", frames.runners), ("runner_odds", frames.runner_odds),
+                         ("racecard_races", frames.races)):
+        validation = validate(frame, table)
+        assert validation.quarantined.is_empty()
+        assert {rule.name: rule.failing_rows for rule in validation.soft_rules if rule.failing_rows} == {}

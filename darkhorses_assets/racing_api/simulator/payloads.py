@@ -337,8 +337,8 @@ class Payloads:
             },
             "owner": world.owner_name(horse.owner),
             "owner_id": world.owner_id(horse.owner),
-            "prev_trainers": self._prev_trainers(profile.dob, rng) if draws[2] < 0.1 else [],
-            "prev_owners": self._prev_owners(profile.dob, rng) if draws[3] < 0.1 else [],
+            "prev_trainers": self._prev_trainers(profile.dob, race.day, rng) if draws[2] < 0.1 else [],
+            "prev_owners": self._prev_owners(profile.dob, race.day, rng) if draws[3] < 0.1 else [],
             "comment": rng.choice(names.SPOTLIGHTS),
             "spotlight": rng.choice(names.SPOTLIGHTS),
             "quotes": [],
@@ -375,23 +375,23 @@ class Payloads:
             "odds": [] if non_runner or price_stamp is None else self._odds(race, runner, rng, price_stamp),
         }
 
-    def _prev_trainers(self, dob: date, rng: random.Random) -> list[dict]:
+    def _prev_trainers(self, dob: date, race_day: date, rng: random.Random) -> list[dict]:
         previous = rng.choice(self.world.trainers)
         return [
             {
                 "trainer": previous.name,
                 "trainer_id": previous.id,
-                "change_date": (dob + timedelta(days=900 + rng.randrange(400))).isoformat(),
+                "change_date": _changed_before(dob + timedelta(days=900 + rng.randrange(400)), race_day).isoformat(),
             }
         ]
 
-    def _prev_owners(self, dob: date, rng: random.Random) -> list[dict]:
+    def _prev_owners(self, dob: date, race_day: date, rng: random.Random) -> list[dict]:
         owner = rng.randrange(self.world.n_owners)
         return [
             {
                 "owner": self.world.owner_name(owner),
                 "owner_id": self.world.owner_id(owner),
-                "change_date": (dob + timedelta(days=800 + rng.randrange(500))).isoformat(),
+                "change_date": _changed_before(dob + timedelta(days=800 + rng.randrange(500)), race_day).isoformat(),
             }
         ]
 
@@ -566,6 +566,11 @@ def _jumps(race: Race) -> str:
     if race.type == "Chase":
         return f"{max(11, int(furlongs * 0.75))} fences"
     return ""
+
+
+def _changed_before(day: date, race_day: date) -> date:
+    """A change of trainer or owner a card reports happened before the race (a young horse's came early)."""
+    return min(day, race_day - timedelta(days=1))
 
 
 def _trainer_14_days(seed: int, trainer: Person, ordinal: int) -> tuple[int, int]:
