@@ -6,6 +6,7 @@ multiprocess run keeps the `racing_api` pool across processes against the simula
 from __future__ import annotations
 
 import os
+import sys
 import re
 import shutil
 from datetime import timedelta
@@ -448,3 +449,117 @@ def test_scale_out_extras_are_dagsters_own_libraries_on_its_release_line():
     for library in ("dagster-docker", "dagster-k8s", "dagster-celery", "dagster-postgres"):
         assert version(library) == "0.29.27", library
     assert version("dagster-dg-cli") == "1.13.27"
+
+
+# -- a real Celery run: two API steps on a Celery worker, the pool held across processes ---------------------
+
+CELERY_TEST_YAML_ENV = "DARKHORSES_TEST_CELERY_YAML"  # read only by this test module's job function
+
+
+def celery_api_steps_job():
+    """The two API assets with deploy/celery's executor config, its broker swapped for kombu's filesystem
+    transport (no Redis here): the worker process runs the steps, the run worker here claims the pool."""
+    from dagster import Definitions
+    from dagster_celery import celery_executor
+
+    job = raw_api_steps_job()
+    config = yaml.safe_load(Path(os.environ[CELERY_TEST_YAML_ENV]).read_text())["execution"]["config"]
+    executor = celery_executor.configured(config, name="darkhorses_celery_executor")
+    return Definitions(jobs=[job.with_executor_def(executor)]).resolve_job_def(API_STEPS_JOB)
+
+
+@pytest.mark.slow
+def test_celery_worker_runs_api_steps_one_at_a_time(storage_env, tmp_path, monkeypatch):
+    """deploy/celery's instance and executor settings, a real `dagster-celery worker` process (two worker
+    slots), a broker on the file system: both API steps run on the worker, one after the other, 0 x 429."""
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    from darkhorses_assets.partitions import today_in_uk
+    from darkhorses_assets.racing_api.simulator import SimulatorConfig, SimulatorServer
+
+    broker, results = tmp_path / "broker", tmp_path / "results"
+    broker.mkdir()
+    results.mkdir()
+    config = _load(DEPLOY / "celery" / "celery.yaml")
+    config["execution"]["config"]["broker"] = "filesystem://"
+    config["execution"]["config"]["backend"] = f"file://{results}"
+    config["execution"]["config"]["config_source"]["broker_transport_options"] = {
+        "data_folder_in": str(broker), "data_folder_out": str(broker)}
+    celery_yaml = tmp_path / "celery.yaml"
+    celery_yaml.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv(CELERY_TEST_YAML_ENV, str(celery_yaml))
+    home = _home_with(tmp_path, CELERY_YAML)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("PYTHONPATH", str(PROJECT_ROOT))
+    last = today_in_uk() - timedelta(days=3)
+    first = last - timedelta(days=6)
+
+    with SimulatorServer(SimulatorConfig(), host="127.0.0.1", port=0) as sim:
+        monkeypatch.setenv("RACING_API_BASE_URL", sim.url)
+        monkeypatch.setenv("RACING_API_USERNAME", sim.config.username)
+        monkeypatch.setenv("RACING_API_PASSWORD", sim.config.password)
+        monkeypatch.setenv("DARKHORSES_AUTOMATION", "off")
+        log = tmp_path / "worker.log"
+        bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # it runs `celery`
+        with log.open("wb") as out:
+            worker = subprocess.Popen(
+                [str(bin_dir / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
+                 "-y", str(celery_yaml), "-q", "dagster", "--", "--concurrency", "2"],
+                cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0)
+        try:
+            deadline = time.monotonic() + 90
+            while "ready." not in log.read_text(errors="replace"):
+                assert worker.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-5000:]
+                time.sleep(0.5)
+            # The Celery execution loop waits on the broker without a deadline: run it in a thread, so a
+            # worker that dies fails this test instead of hanging it.
+            outcome: list = []
+            runner = threading.Thread(target=lambda: outcome.append(_run_celery(home, sim, first, last)), daemon=True)
+            runner.start()
+            runner.join(300)
+            assert outcome, f"the Celery run did not finish in 300 s:\n{log.read_text(errors='replace')[-5000:]}"
+            result, windows, requests_made = outcome[0]
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(10)
+        worker_log = log.read_text(errors="replace")
+    assert result.success, worker_log[-5000:]
+    assert set(windows) == {"raw__raw_results", "raw__raw_racecards"}, windows
+    (a_start, a_end, a_pid), (b_start, b_end, b_pid) = sorted(windows.values())
+    print(f"\ncelery: steps {a_start:.2f}-{a_end:.2f} (pid {a_pid}) and {b_start:.2f}-{b_end:.2f} (pid {b_pid}); "
+          f"{len(requests_made)} requests, statuses {sorted({status for _, _, status in requests_made})}")
+    assert os.getpid() not in (a_pid, b_pid), "the steps ran on the Celery worker"
+    assert a_end <= b_start, f"the steps overlapped although the pool allows one: {windows}"
+    assert all(status == 200 for _, _, status in requests_made), "a 429 with the pool at 1"
+
+
+def _run_celery(home, sim, first, last):
+    from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
+
+    before = len(sim.app.stats()["requests"])
+    with DagsterInstance.from_config(str(home)) as instance:
+        result = execute_job(
+            reconstructable(celery_api_steps_job), instance=instance,
+            tags={"dagster/asset_partition_range_start": first.isoformat(),
+                  "dagster/asset_partition_range_end": last.isoformat()},
+        )
+        windows: dict[str, list] = {}
+        for record in instance.get_records_for_run(result.run_id).records:
+            entry, event = record.event_log_entry, record.event_log_entry.dagster_event
+            if event is None or event.event_type not in (DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS,
+                                                          DagsterEventType.STEP_FAILURE):
+                continue
+            window = windows.setdefault(event.step_key, [None, None, None])
+            if event.event_type == DagsterEventType.STEP_START:
+                window[0], window[2] = entry.timestamp, event.pid
+            else:
+                window[1] = entry.timestamp
+    return result, {step: tuple(window) for step, window in windows.items()}, sim.app.stats()["requests"][before:]
