@@ -472,7 +472,6 @@ def celery_api_steps_job():
 def test_celery_worker_runs_api_steps_one_at_a_time(storage_env, tmp_path, monkeypatch):
     """deploy/celery's instance and executor settings, a real `dagster-celery worker` process (two worker
     slots), a broker on the file system: both API steps run on the worker, one after the other, 0 x 429."""
-    import signal
     import subprocess
     import threading
     import time
@@ -524,12 +523,7 @@ def test_celery_worker_runs_api_steps_one_at_a_time(storage_env, tmp_path, monke
             assert outcome, f"the Celery run did not finish in 300 s:\n{log.read_text(errors='replace')[-5000:]}"
             result, windows, requests_made = outcome[0]
         finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(10)
+            _stop_group(worker)
         worker_log = log.read_text(errors="replace")
     assert result.success, worker_log[-5000:]
     assert set(windows) == {"raw__raw_results", "raw__raw_racecards"}, windows
@@ -539,6 +533,33 @@ def test_celery_worker_runs_api_steps_one_at_a_time(storage_env, tmp_path, monke
     assert os.getpid() not in (a_pid, b_pid), "the steps ran on the Celery worker"
     assert a_end <= b_start, f"the steps overlapped although the pool allows one: {windows}"
     assert all(status == 200 for _, _, status in requests_made), "a 429 with the pool at 1"
+
+
+def _stop_group(process) -> None:
+    """SIGTERM to the worker's process group (dagster-celery, celery and its pool), SIGKILL to whatever is left
+    after 30 s: nothing of the worker outlives the test."""
+    import signal
+    import subprocess
+    import time
+
+    def alive() -> bool:
+        try:
+            os.killpg(process.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while alive() and time.monotonic() < deadline:
+        process.poll()
+        time.sleep(0.5)
+    if alive():
+        os.killpg(process.pid, signal.SIGKILL)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _run_celery(home, sim, first, last):
