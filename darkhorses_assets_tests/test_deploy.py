@@ -6,9 +6,9 @@ multiprocess run keeps the `racing_api` pool across processes against the simula
 from __future__ import annotations
 
 import os
-import sys
 import re
 import shutil
+import sys
 from datetime import timedelta
 from pathlib import Path
 
