@@ -443,6 +443,7 @@ def test_scale_out_extras_are_dagsters_own_libraries_on_its_release_line():
     assert extras["k8s"] == ["dagster-k8s==0.29.27"]
     assert extras["celery"] == ["dagster-celery[redis]==0.29.27"]
     assert "dagster-dg-cli==1.13.27" in extras["dev"]
+    assert "darkhorses_assets[docker,k8s,celery]" in extras["dev"], "make test installs what this module checks"
     assert "dagster==1.13.27" in project["dependencies"]
     # Installed together without moving dagster (each library pins core exactly).
     assert version("dagster") == "1.13.27"
@@ -584,3 +585,46 @@ def _run_celery(home, sim, first, last):
             else:
                 window[1] = entry.timestamp
     return result, {step: tuple(window) for step, window in windows.items()}, sim.app.stats()["requests"][before:]
+
+
+# -- why docs/deploy.md has the pool set by hand ------------------------------------------------------------
+
+
+def _pool_job():
+    from dagster import job, op
+
+    @op(pool=POOL)
+    def calls_the_api():
+        return 1
+
+    @job
+    def one_api_step():
+        calls_the_api()
+
+    return one_api_step
+
+
+def test_a_changed_default_limit_fails_runs_on_postgres_unless_the_pool_is_set(storage_env, tmp_path):
+    """Dagster 1.13.27 on Postgres (dagster issue 33552): once the pool's row exists, an instance whose
+    `default_limit` differs re-initialises it with an INSERT that aborts the transaction, and the run fails.
+    A limit set as `dagster instance concurrency set racing_api 1` does is never re-initialised."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    first = _home_with(tmp_path, DOCKER_YAML, "first")
+    changed = _home_with(tmp_path, DOCKER_YAML, "changed")
+    config = _load(changed / "dagster.yaml")
+    config["concurrency"]["pools"]["default_limit"] = 2
+    (changed / "dagster.yaml").write_text(yaml.safe_dump(config))
+
+    with DagsterInstance.from_config(str(first)) as instance:
+        assert _pool_job().execute_in_process(instance=instance).success
+        assert instance.event_log_storage.get_concurrency_info(POOL).slot_count == 1
+    with DagsterInstance.from_config(str(changed)) as instance:
+        result = _pool_job().execute_in_process(instance=instance, raise_on_error=False)
+        assert not result.success, "dagster issue 33552 fixed? then docs/deploy.md can drop the manual step"
+        (failure,) = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_FAILURE).records
+        assert "InFailedSqlTransaction" in str(failure.event_log_entry.dagster_event.event_specific_data.error)
+
+        instance.event_log_storage.set_concurrency_slots(POOL, 1)  # = dagster instance concurrency set racing_api 1
+        assert _pool_job().execute_in_process(instance=instance).success
+        assert instance.event_log_storage.get_concurrency_info(POOL).slot_count == 1
