@@ -1,4 +1,5 @@
-"""Asset checks for the clean tables, built from ``validation.Validation``s (the Dagster side of validation).
+"""Asset checks for every validated table — clean, dimension, feature and statistics tables — built from
+``validation.Validation``s (the Dagster side of validation).
 
 Three checks per asset (names ``<table>_<kind>``):
 
@@ -30,7 +31,7 @@ from typing import Any
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
-from darkhorses_assets.validation import MAX_EXAMPLES, Reconciliation, RuleOutcome, Validation, hard_failures
+from darkhorses_assets.schemas.validation import MAX_EXAMPLES, Reconciliation, RuleOutcome, Validation, hard_failures
 
 HARD_RULES = "hard_rules"
 SOFT_RULES = "soft_rules"
@@ -46,25 +47,25 @@ def check_name(table: str, kind: str) -> str:
 
 
 def check_specs_for(
-    asset_key: CoercibleKey, table: str, *, reconciliation: bool = True
+    asset_key: CoercibleKey, table: str, *, reconciliation: bool = True, derived: bool = False
 ) -> list[AssetCheckSpec]:
     """The checks to declare on the asset writing ``table`` (``check_specs=`` of ``@asset``).
 
-    Leave out ``reconciliation`` for tables with no raw id list to compare against (e.g. horses)."""
+    Leave out ``reconciliation`` for tables with no raw id list to compare against (e.g. horses). ``derived``
+    tables (features, statistics) are computed from clean rows, so a row failing a hard rule is a bug, not bad
+    input: it is not quarantined, and their ``hard_rules`` check fails on it (no reconciliation either)."""
     key = AssetKey.from_coercible(asset_key)
+    hard = (f"Every {table} row satisfies the hard rules (keys present and unique, types); a derived row failing "
+            "one is a bug: the check fails and blocks what depends on it." if derived else
+            f"Clean {table} rows satisfy every hard rule (keys, types, codes); rows that did not were quarantined.")
+    soft = (f"{table} values lie in their plausible ranges (warning only)." if derived else
+            f"Clean {table} values lie in their plausible ranges and at most {MAX_QUARANTINE_RATE:.0%} of the rows "
+            "were quarantined (warning only).")
     specs = [
-        AssetCheckSpec(
-            check_name(table, HARD_RULES), asset=key, blocking=True,
-            description=f"Clean {table} rows satisfy every hard rule (keys, types, codes); "
-                        "rows that did not were quarantined.",
-        ),
-        AssetCheckSpec(
-            check_name(table, SOFT_RULES), asset=key,
-            description=f"Clean {table} values lie in their plausible ranges and at most "
-                        f"{MAX_QUARANTINE_RATE:.0%} of the rows were quarantined (warning only).",
-        ),
+        AssetCheckSpec(check_name(table, HARD_RULES), asset=key, blocking=True, description=hard),
+        AssetCheckSpec(check_name(table, SOFT_RULES), asset=key, description=soft),
     ]
-    if reconciliation:
+    if reconciliation and not derived:
         specs.append(AssetCheckSpec(
             check_name(table, RECONCILIATION), asset=key, blocking=True,
             description=f"Every {table} row in raw is either clean or quarantined (for race tables: per race, "
@@ -81,6 +82,7 @@ def check_results_for(
     *,
     reconciliation: Reconciliation | Sequence[Reconciliation] | None = None,
     max_quarantine_rate: float = MAX_QUARANTINE_RATE,
+    derived: bool = False,
 ) -> list[AssetCheckResult]:
     """Results for the checks of ``check_specs_for``, to return in ``MaterializeResult(check_results=...)``.
 
@@ -92,7 +94,7 @@ def check_results_for(
         raise ValueError(f"validation is for table {validations[-1].table!r}, not {table!r}")
     key = AssetKey.from_coercible(asset_key)
     results = [
-        _hard_result(validations, table, partition_range, key),
+        _hard_result(validations, table, partition_range, key, derived),
         _soft_result(validations, table, partition_range, key, max_quarantine_rate),
     ]
     if reconciliation is not None:
@@ -118,21 +120,24 @@ def _prefixed(validations: list[Validation], table: str, name: str) -> str:
 
 
 def _hard_result(
-    validations: list[Validation], table: str, partition_range: str, key: AssetKey
+    validations: list[Validation], table: str, partition_range: str, key: AssetKey, derived: bool
 ) -> AssetCheckResult:
     rechecked = sum(_valid_rows_failing(v) for v in validations)
     structural = [error for v in validations for error in v.structural_errors]
+    failing = sum(v.quarantined.height + v.collapsed_duplicates for v in validations) if derived else 0
     metadata = {
         **_common(validations, partition_range),
         **_rule_metadata(_rules(validations, hard=True)),
         "valid_rows_failing_hard_rules": MetadataValue.int(rechecked),
     }
+    if derived:
+        metadata["rows_failing_hard_rules"] = MetadataValue.int(failing)
     if structural:
         metadata["structural_errors"] = MetadataValue.json(structural)
     return AssetCheckResult(
         check_name=check_name(table, HARD_RULES),
         asset_key=key,
-        passed=rechecked == 0 and not structural,
+        passed=rechecked == 0 and not structural and failing == 0,
         severity=AssetCheckSeverity.ERROR,
         metadata=metadata,
     )

@@ -43,8 +43,8 @@ Schema = Mapping[str, pl.DataType]
 
 
 def _raw_schemas() -> dict[str, Schema]:
+    from darkhorses_assets.schemas.validation import QUARANTINE_SCHEMA
     from darkhorses_assets.transforms.raw_rows import RAW_COURSE_SCHEMA, RAW_HORSE_PROFILE_SCHEMA, RAW_RACE_SCHEMA
-    from darkhorses_assets.validation import QUARANTINE_SCHEMA
 
     return {
         "raw_results": RAW_RACE_SCHEMA,
@@ -96,7 +96,7 @@ def describe(table: str, column: str, model: type[pa.DataFrameModel] | None = No
 
 def table_schema(table: str, column_types: Mapping[str, str] | None = None) -> TableSchema | None:
     """The described column schema of `table` (an asset key's last part), or None for an unknown table."""
-    if table in TABLES:
+    if table in TABLES and not TABLES[table].derived:
         model = TABLES[table].hard
         columns = model.to_schema().columns
         schema = {name: column.dtype.type for name, column in columns.items()}

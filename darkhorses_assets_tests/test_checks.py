@@ -7,7 +7,7 @@ import pytest
 from dagster import AssetCheckSeverity, AssetKey, MaterializeResult, asset, materialize
 
 from darkhorses_assets.checks import check_results_for, check_specs_for
-from darkhorses_assets.validation import reconcile, reconcile_per_race, validate
+from darkhorses_assets.schemas.validation import reconcile, reconcile_per_race, validate
 from darkhorses_assets_tests.test_validation import RACE_DATE, frame_of, runners
 
 KEY = AssetKey(["clean", "runners"])
@@ -161,7 +161,7 @@ def test_results_are_accepted_by_dagster():
 def test_a_parser_that_drops_a_runner_fails_the_blocking_check_and_stops_downstream():
     """The clean layer's checks (same specs and results as `assets/clean.py`) on the real samples with one parsed
     runner dropped: the runners reconciliation fails, names the race, and the asset downstream does not run."""
-    from darkhorses_assets.clean_layer import clean_race_days
+    from darkhorses_assets.transforms.clean_layer import clean_race_days
     from darkhorses_assets_tests.test_clean_layer import sample_days
 
     cards, results = sample_days()

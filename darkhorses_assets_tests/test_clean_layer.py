@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from darkhorses_assets.clean_layer import clean_race_days, parse_race_days
+from darkhorses_assets.transforms.clean_layer import clean_race_days, parse_race_days
 from darkhorses_assets_tests.raw_json import raw_runner_count
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"

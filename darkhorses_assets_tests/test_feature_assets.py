@@ -46,7 +46,7 @@ def _features(url, resources):
                                resources=resources)
     assert all(r.success for r in results)
     checks = results[0].get_asset_check_evaluations()
-    assert checks and all(c.passed for c in checks if c.check_name in ("keys_valid", "races_exist"))
+    assert checks and all(c.passed for c in checks if c.check_name in ("runner_features_hard_rules", "races_exist"))
     return PostgresClient(url).read_frame(TableRef("features", "runner_features")).sort("race_id", "horse_id")
 
 

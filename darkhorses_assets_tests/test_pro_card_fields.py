@@ -14,9 +14,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms.racecards import parse_racecards
 from darkhorses_assets.transforms.races import merge_races
-from darkhorses_assets.validation import validate
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 

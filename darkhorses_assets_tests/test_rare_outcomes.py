@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from darkhorses_assets.clean_layer import clean_race_days
 from darkhorses_assets.racing_api.simulator.payloads import Payloads
 from darkhorses_assets.racing_api.simulator.server import shared_world
 from darkhorses_assets.transforms import parsing as p
+from darkhorses_assets.transforms.clean_layer import clean_race_days
 
 RARE_CODES = ("RO", "SU", "LFT", "CO", "RR", "DSQ")
 RARE_MARGINS = ("nk", "hd", "dht", "dist")

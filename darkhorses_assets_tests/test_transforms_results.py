@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from darkhorses_assets.schemas.base import FINISH_STATUSES
+from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms.parsing import FINISHED, NO_PLACING, NON_FINISH_CODES
 from darkhorses_assets.transforms.races import RESULT_RACES_SCHEMA
 from darkhorses_assets.transforms.results import (
@@ -18,7 +19,6 @@ from darkhorses_assets.transforms.results import (
     RESULTS_SCHEMA,
     parse_results,
 )
-from darkhorses_assets.validation import validate
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 RESULT_FILES = ("results_2025-10-07.json", "results_2025-10-13_gb_first2.json")

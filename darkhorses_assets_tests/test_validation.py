@@ -8,8 +8,8 @@ import json
 import polars as pl
 import pytest
 
-from darkhorses_assets.schemas import TABLES
-from darkhorses_assets.validation import (
+from darkhorses_assets.schemas import TABLES, as_schema
+from darkhorses_assets.schemas.validation import (
     DUPLICATE_KEY_RULE,
     QUARANTINE_SCHEMA,
     RACE_QUARANTINED_RULE,
@@ -25,7 +25,7 @@ RACE_DATE = dt.date(2025, 10, 13)
 
 def frame_of(table: str, rows: list[dict], **defaults) -> pl.DataFrame:
     """Rows of ``table`` with every model column present (null unless given) and the model's dtypes."""
-    columns = TABLES[table].hard.to_schema().columns
+    columns = as_schema(TABLES[table].hard).columns
     schema = {name: column.dtype.type for name, column in columns.items()}
     full = [{**dict.fromkeys(schema), **defaults, **row} for row in rows]
     return pl.DataFrame(full, schema=schema, orient="row")

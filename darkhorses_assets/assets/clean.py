@@ -1,7 +1,7 @@
 """Clean layer: typed, pandera-validated racing tables (`clean` schema) with quarantine and reconciliation.
 
 One step parses a range of race days once and writes every clean table of those days: races, runners,
-results, non_runners, runner_odds and the quarantine. Logic lives in `darkhorses_assets.clean_layer`.
+results, non_runners, runner_odds and the quarantine. Logic lives in `darkhorses_assets.transforms.clean_layer`.
 """
 
 from dagster import (
@@ -17,8 +17,8 @@ from dagster import (
 )
 
 from darkhorses_assets.checks import check_results_for, check_specs_for
-from darkhorses_assets.clean_layer import clean_race_days
 from darkhorses_assets.partitions import race_days
+from darkhorses_assets.transforms.clean_layer import clean_race_days
 
 CLEAN_PREFIX = "clean"
 DAYS_PER_RUN = 92

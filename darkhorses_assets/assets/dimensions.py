@@ -21,11 +21,11 @@ from darkhorses_assets.assets.clean import CLEAN_PREFIX, OWNERS, clean_key
 from darkhorses_assets.checks import check_results_for, check_specs_for
 from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.reference import course_coordinates
+from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms.courses import parse_courses
 from darkhorses_assets.transforms.dimensions import ANCESTORS, DIMENSIONS, INPUT_COLUMNS, entity_dimension
 from darkhorses_assets.transforms.racecards import RUNNERS_SCHEMA
 from darkhorses_assets.transforms.results import RESULTS_SCHEMA
-from darkhorses_assets.validation import validate
 
 UNPARTITIONED = "all"
 """`partition_range` of the checks of an unpartitioned table."""

@@ -6,11 +6,9 @@ partition mapping and `runner_features` computes every day of a range as of itse
 
 from datetime import date, timedelta
 
-import pandera.polars as pa
 import polars as pl
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
@@ -25,9 +23,10 @@ from dagster import (
 )
 
 from darkhorses_assets.assets.clean import OWNERS, clean_key
+from darkhorses_assets.checks import check_results_for, check_specs_for
 from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.partitions import race_days
-from darkhorses_assets.schemas.features import RACE_OUTCOMES_HARD, RUNNER_FEATURES_HARD, RUNNER_FEATURES_SOFT
+from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms import stats
 from darkhorses_assets.transforms.features import FEATURE_INPUT_COLUMNS
 from darkhorses_assets.transforms.features import race_outcomes as outcomes_of
@@ -56,23 +55,10 @@ def _days(context: AssetExecutionContext) -> tuple[date, date]:
     return window.start.date(), window.end.date() - timedelta(days=1)
 
 
-def _failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame | None:
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        return errors.failure_cases
-    return None
-
-
-def _schema_check(name, frame, schema, partition_range, severity) -> AssetCheckResult:
-    failures = _failures(frame, schema)
-    metadata = {"partition_range": partition_range, "rows": frame.height}
-    if failures is not None:
-        columns = [c for c in ("column", "check", "failure_case") if c in failures.columns]
-        examples = failures.select(columns).head(10).cast(pl.Utf8, strict=False).iter_rows()
-        metadata["failures"] = MetadataValue.md("\n".join(f"- {' · '.join(map(str, row))}" for row in examples))
-        metadata["failure_count"] = failures.height
-    return AssetCheckResult(check_name=name, passed=failures is None, severity=severity, metadata=metadata)
+def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: AssetKey):
+    """The frame's valid rows and its checks (`checks.check_results_for`, the clean tables' machinery)."""
+    validation = validate(frame, table)
+    return validation.valid, check_results_for(validation, table, partition_range, key, derived=True)
 
 
 @asset(
@@ -91,10 +77,7 @@ def _schema_check(name, frame, schema, partition_range, severity) -> AssetCheckR
                            metadata={"columns": list(FEATURE_INPUT_COLUMNS["results"])}),
     },
     check_specs=[
-        AssetCheckSpec("keys_valid", asset=FEATURES_KEY, blocking=True,
-                       description="race_id, horse_id, race_date present; one row per runner."),
-        AssetCheckSpec("values_in_range", asset=FEATURES_KEY,
-                       description="Percentages within 0–100, counts ≥ 0, field size 1–40 (warning)."),
+        *check_specs_for(FEATURES_KEY, "runner_features", derived=True),
         AssetCheckSpec("races_exist", asset=FEATURES_KEY, blocking=True,
                        description="Every declared runner of the partition(s) refers to a race in clean races "
                                     "(none is left without features)."),
@@ -112,12 +95,12 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     # runner whose race is missing would vanish from `frame` instead of showing up as an orphan.
     orphan_rows = runners.join(races.select("race_id"), on="race_id", how="anti")
     orphans = orphan_rows.height
+    frame, checks = _validated(frame, "runner_features", partition_range, FEATURES_KEY)
     yield Output(frame, metadata={"partition_range": partition_range,
                                   "history_results": MetadataValue.int(results.height),
                                   "first_time_runners": MetadataValue.int(
                                       int((frame["horse_runs"] == 0).sum()) if frame.height else 0)})
-    yield _schema_check("keys_valid", frame, RUNNER_FEATURES_HARD, partition_range, AssetCheckSeverity.ERROR)
-    yield _schema_check("values_in_range", frame, RUNNER_FEATURES_SOFT, partition_range, AssetCheckSeverity.WARN)
+    yield from checks
     yield AssetCheckResult(check_name="races_exist", passed=orphans == 0,
                            metadata={"partition_range": partition_range, "orphan_rows": orphans,
                                      "orphan_examples": MetadataValue.json(
@@ -133,17 +116,21 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     backfill_policy=BackfillPolicy.single_run(),
     metadata={"partition_expr": "race_date"},
     ins=HISTORY_INS,
-    check_specs=[AssetCheckSpec("keys_valid", asset=OUTCOMES_KEY, blocking=True,
-                                description="One labelled row per run, keys present.")],
+    check_specs=check_specs_for(OUTCOMES_KEY, "race_outcomes", derived=True),
 )
 def race_outcomes(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
     """Labels to model against (kept apart from features so they are joined knowingly): finish position and
     status, won, placed (top 3), each-way placed (UK terms), SP."""
-    frame = outcomes_of(races, results, _days(context))
     partition_range = f"{context.partition_key_range.start}..{context.partition_key_range.end}"
+    frame, checks = _validated(outcomes_of(races, results, _days(context)), "race_outcomes", partition_range,
+                               OUTCOMES_KEY)
     yield Output(frame, metadata={"partition_range": partition_range,
                                   "winners": MetadataValue.int(int(frame["won"].sum()) if frame.height else 0)})
-    yield _schema_check("keys_valid", frame, RACE_OUTCOMES_HARD, partition_range, AssetCheckSeverity.ERROR)
+    yield from checks
+
+
+def stats_key(name: str) -> AssetKey:
+    return AssetKey([FEATURES_PREFIX, name])
 
 
 STATS = {
@@ -156,13 +143,14 @@ STATS = {
 @multi_asset(
     name="entity_statistics",
     outs={
-        name: AssetOut(key=AssetKey([FEATURES_PREFIX, name]), group_name="statistics", owners=OWNERS,
+        name: AssetOut(key=stats_key(name), group_name="statistics", owners=OWNERS,
                        kinds={"polars", "postgres"},
                        description=f"{name.split('_')[0].title()} statistics as of the latest resulted race day: "
                                    "runs, wins, places, win%/place%, A/E, 14/30/365-day windows, last run/win.")
         for name in STATS
     },
     ins=HISTORY_INS,
+    check_specs=[spec for name in STATS for spec in check_specs_for(stats_key(name), name, derived=True)],
 )
 def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
     """Every entity statistic, rebuilt as of the latest race day with results."""
@@ -170,9 +158,12 @@ def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, resul
     if resulted.is_empty():
         raise ValueError("no resulted races in clean races yet: materialize raw_results and clean races first")
     as_of = resulted.max()
+    checks = []
     for name, compute in STATS.items():
-        frame = compute(races, results, as_of)
+        frame, table_checks = _validated(compute(races, results, as_of), name, f"as of {as_of}", stats_key(name))
+        checks += table_checks
         yield Output(frame, output_name=name, metadata={"as_of": str(as_of), "entities": frame.height})
+    yield from checks
 
 
 @asset(

@@ -35,9 +35,9 @@ from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast, is_retryable
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.racing_api.client import RacingApiResource
+from darkhorses_assets.schemas.validation import reconcile, validate
 from darkhorses_assets.transforms.horses import horses_to_profile, parse_horse_profiles
 from darkhorses_assets.transforms.raw_rows import JSON_COLUMNS, NOT_FOUND, horse_profile_rows
-from darkhorses_assets.validation import reconcile, validate
 
 GROUP = "horse_profiles"
 """Its own group, after `dimensions`: `raw_horse_profiles` reads the horses dimension, so in `raw` it would draw

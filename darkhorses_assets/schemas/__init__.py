@@ -1,6 +1,8 @@
-"""Pandera (polars) models of the clean tables: one module per table, each with a Hard and a Soft model.
+"""Pandera (polars) models of every validated table: one module per clean table, each with a Hard and a Soft
+model, and `features.py` for the derived (feature and statistics) tables, whose generated columns are ruled by
+name patterns (`pa.DataFrameSchema` with regex columns).
 
-``TABLES`` maps a clean table name to its models and key; ``darkhorses_assets.validation`` uses it to split
+``TABLES`` maps a table name to its models and key; ``darkhorses_assets.schemas.validation`` uses it to split
 a frame into valid and quarantined rows, ``darkhorses_assets.checks`` to build the asset checks.
 """
 
@@ -27,6 +29,14 @@ from darkhorses_assets.schemas.dimensions import (
     TrainersHard,
     TrainersSoft,
 )
+from darkhorses_assets.schemas.features import (
+    RACE_OUTCOMES_HARD,
+    RACE_OUTCOMES_SOFT,
+    RUNNER_FEATURES_HARD,
+    RUNNER_FEATURES_SOFT,
+    STATISTICS_HARD,
+    STATISTICS_SOFT,
+)
 from darkhorses_assets.schemas.horse_profiles import HorseProfilesHard, HorseProfilesSoft
 from darkhorses_assets.schemas.non_runners import NonRunnersHard
 from darkhorses_assets.schemas.races import (
@@ -41,18 +51,26 @@ from darkhorses_assets.schemas.results import ResultsHard, ResultsSoft
 from darkhorses_assets.schemas.runner_odds import RunnerOddsHard, RunnerOddsSoft
 from darkhorses_assets.schemas.runners import RunnersHard, RunnersSoft
 
+Model = type[pa.DataFrameModel] | pa.DataFrameSchema
+
+
+def as_schema(model: Model) -> pa.DataFrameSchema:
+    return model if isinstance(model, pa.DataFrameSchema) else model.to_schema()
+
 
 @dataclass(frozen=True)
 class TableSchema:
     name: str
-    hard: type[pa.DataFrameModel]
-    soft: type[pa.DataFrameModel] | None
+    hard: Model
+    soft: Model | None
     key: tuple[str, ...]
     """Natural key: non-null and unique in the hard model; used for ``row_key`` and duplicate handling."""
+    derived: bool = False
+    """Computed from clean rows (features, statistics): a row failing a hard rule is a bug, never quarantined."""
 
 
-def _table(name: str, hard: type[pa.DataFrameModel], soft: type[pa.DataFrameModel] | None) -> TableSchema:
-    return TableSchema(name, hard, soft, tuple(hard.to_schema().unique or ()))
+def _table(name: str, hard: Model, soft: Model | None, derived: bool = False) -> TableSchema:
+    return TableSchema(name, hard, soft, tuple(as_schema(hard).unique or ()), derived)
 
 
 TABLES: dict[str, TableSchema] = {
@@ -74,11 +92,14 @@ TABLES: dict[str, TableSchema] = {
         _table("sires", SiresHard, SiresSoft),
         _table("dams", DamsHard, DamsSoft),
         _table("damsires", DamsiresHard, DamsiresSoft),
+        _table("runner_features", RUNNER_FEATURES_HARD, RUNNER_FEATURES_SOFT, derived=True),
+        _table("race_outcomes", RACE_OUTCOMES_HARD, RACE_OUTCOMES_SOFT, derived=True),
+        *(_table(name, hard, STATISTICS_SOFT, derived=True) for name, hard in STATISTICS_HARD.items()),
     )
 }
 
 __all__ = [
-    "TABLES", "TableSchema",
+    "TABLES", "TableSchema", "as_schema",
     "CoursesHard", "CoursesSoft", "DamsHard", "DamsSoft", "DamsiresHard", "DamsiresSoft",
     "HorseProfilesHard", "HorseProfilesSoft", "HorsesHard", "HorsesSoft", "JockeysHard", "JockeysSoft",
     "NonRunnersHard", "OwnersHard", "OwnersSoft",

@@ -3,7 +3,7 @@
 Every clean table has two pandera models:
 
 * ``<Table>Hard`` — columns present with their exact dtypes, keys non-null and unique (``Config.unique``),
-  codes from a closed set. A row failing any of these is quarantined (``darkhorses_assets.validation``).
+  codes from a closed set. A row failing any of these is quarantined (``darkhorses_assets.schemas.validation``).
   The columns and dtypes come from the transform's schema constant (``typed_columns``), so the model
   cannot drift from what the transform produces; the model adds only the rules.
 * ``<Table>Soft`` — plausibility ranges. A failure is reported (asset check at WARN); the row stays clean.

@@ -10,12 +10,14 @@ _KEYS = {
     "horse_id": pa.Column(pl.Utf8, nullable=False),
     "race_date": pa.Column(pl.Date, nullable=False),
 }
+_PERCENT = pa.Column(checks=pa.Check.in_range(0, 100), nullable=True, regex=True, required=False)
+_COUNT = pa.Column(checks=pa.Check.ge(0), nullable=True, regex=True, required=False)
 
 RUNNER_FEATURES_HARD = pa.DataFrameSchema(_KEYS, unique=["race_id", "horse_id"], name="runner_features_hard")
 RUNNER_FEATURES_SOFT = pa.DataFrameSchema(
     {
-        r"^.*_(win|place)_pct.*$": pa.Column(checks=pa.Check.in_range(0, 100), nullable=True, regex=True),
-        r"^.*_runs(_.*)?$": pa.Column(checks=pa.Check.ge(0), nullable=True, regex=True),
+        r"^.*_(win|place)_pct.*$": _PERCENT,
+        r"^.*_runs(_.*)?$": _COUNT,
         "field_size": pa.Column(checks=pa.Check.in_range(1, 40), nullable=True),
     },
     name="runner_features_soft",
@@ -25,6 +27,44 @@ RACE_OUTCOMES_HARD = pa.DataFrameSchema(
     unique=["race_id", "horse_id"],
     name="race_outcomes_hard",
 )
+RACE_OUTCOMES_SOFT = pa.DataFrameSchema(
+    {"sp_decimal": pa.Column(checks=pa.Check.gt(1), nullable=True)},
+    checks=[pa.Check(lambda data: data.lazyframe.select(~pl.col("won") | pl.col("placed")),
+                     name="winners_are_placed", error="winners_are_placed")],
+    name="race_outcomes_soft",
+)
+
+
+def _statistics_hard(entity_id: str) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {entity_id: pa.Column(pl.Utf8, nullable=False), "as_of": pa.Column(pl.Date, nullable=False)},
+        unique=[entity_id],
+        name=f"{entity_id.removesuffix('_id')}_stats_hard",
+    )
+
+
+def _wins_within_runs(data) -> pl.LazyFrame:
+    if not {"wins", "runs"} <= set(data.lazyframe.collect_schema().names()):
+        return data.lazyframe.select(pl.lit(True).alias("wins_within_runs"))
+    return data.lazyframe.select((pl.col("wins") <= pl.col("runs")).fill_null(True))
+
+
+STATISTICS_SOFT = pa.DataFrameSchema(
+    {
+        r"^(win|place)_pct(_.*)?$": _PERCENT,
+        r"^(runs|wins|places|seconds|thirds|runners)(_.*)?$": _COUNT,
+        r"^ae(_.*)?$": _COUNT,
+        r"^days_since_last_(run|win)$": _COUNT,
+    },
+    checks=[pa.Check(_wins_within_runs, name="wins_within_runs", error="wins_within_runs")],
+    name="statistics_soft",
+)
+"""Percentages 0–100, counts and A/E non-negative, wins never above runs (every entity's statistics)."""
+STATISTICS_ENTITIES = {
+    "jockey_stats": "jockey_id", "trainer_stats": "trainer_id", "owner_stats": "owner_id", "horse_stats": "horse_id",
+    "sire_stats": "sire_id", "dam_stats": "dam_id", "damsire_stats": "damsire_id",
+}
+STATISTICS_HARD = {table: _statistics_hard(entity_id) for table, entity_id in STATISTICS_ENTITIES.items()}
 
 
 # Column descriptions of the feature and statistics tables, whose columns are generated from specs

@@ -12,11 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from darkhorses_assets.transforms.racecards import parse_racecards
-from darkhorses_assets.transforms.races import merge_races
-from darkhorses_assets.transforms.raw_counts import racecard_counts, result_counts, rows_per_race
-from darkhorses_assets.transforms.results import parse_results
-from darkhorses_assets.validation import (
+from darkhorses_assets.schemas.validation import (
     QUARANTINE_SCHEMA,
     Reconciliation,
     Validation,
@@ -24,6 +20,10 @@ from darkhorses_assets.validation import (
     reconcile_per_race,
     validate,
 )
+from darkhorses_assets.transforms.racecards import parse_racecards
+from darkhorses_assets.transforms.races import merge_races
+from darkhorses_assets.transforms.raw_counts import racecard_counts, result_counts, rows_per_race
+from darkhorses_assets.transforms.results import parse_results
 
 CLEAN_TABLES = ("races", "runners", "results", "non_runners", "runner_odds")
 RACE_TABLES = ("racecard_races", "result_races")

@@ -26,7 +26,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.config import ValidationDepth, config_context
 
-from darkhorses_assets.schemas import TABLES, TableSchema
+from darkhorses_assets.schemas import TABLES, Model, TableSchema, as_schema
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "table": pl.Utf8(),
@@ -174,15 +174,16 @@ _FAILURE_SCHEMA = {"failure_case": pl.Utf8, "schema_context": pl.Utf8, "column":
                    "index": pl.Int64}
 
 
-def _failure_cases(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> pl.DataFrame:
+def _failure_cases(frame: pl.DataFrame, model: Model) -> pl.DataFrame:
     """Pandera's failure cases (``failure_case``, ``schema_context``, ``column``, ``check``, ``index``)."""
     with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
         try:
             model.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
-            return errors.failure_cases.select(
-                pl.col(name).cast(dtype) for name, dtype in _FAILURE_SCHEMA.items()
-            )
+            cases = errors.failure_cases
+            if isinstance(cases.schema["failure_case"], pl.List):  # e.g. the columns a regex column did not match
+                cases = cases.with_columns(pl.col("failure_case").list.join(", "))
+            return cases.select(pl.col(name).cast(dtype) for name, dtype in _FAILURE_SCHEMA.items())
     return pl.DataFrame(schema=_FAILURE_SCHEMA)
 
 
@@ -240,7 +241,7 @@ def _declared_rules(spec: TableSchema, hard: bool) -> list[str]:
     model = spec.hard if hard else spec.soft
     if model is None:
         return []
-    schema = model.to_schema()
+    schema = as_schema(model)
     rules = [SCHEMA_RULE] if hard else []
     for name, column in schema.columns.items():
         if hard and not column.nullable:
