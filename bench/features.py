@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from _setup import bench_environment, peak_rss_mb
 from dagster import AssetSpec, materialize
 
-from darkhorses_assets.assets.clean import clean_key
 from darkhorses_assets.assets.features import entity_statistics, race_outcomes, runner_features
+from darkhorses_assets.assets.keys import clean_key
 from darkhorses_assets.io import PostgresClient, TableRef, time_window_slice
 from darkhorses_assets.local.runs import materialize_days
 from darkhorses_assets.partitions import race_days

@@ -1,11 +1,12 @@
-"""Race-day partitions (UK race dates, Europe/London) and the regions we ingest."""
+"""Race-day partitions (UK race dates, Europe/London) and the window of race days a run covers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dagster import DailyPartitionsDefinition
+from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
 from darkhorses_assets import settings
 
@@ -31,3 +32,26 @@ race_days = DailyPartitionsDefinition(
 One definition for every daily asset keeps lineage simple; results simply have nothing to fetch for days
 that have not been raced yet.
 """
+
+
+@dataclass(frozen=True)
+class RaceDayWindow:
+    """The race days one run covers: a single partition or a range (a backfill's multi-day run)."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=offset) for offset in range((self.last - self.first).days + 1)]
+
+    @property
+    def label(self) -> str:
+        """`2025-10-18` for one day, `2025-10-01..2025-10-31` for a range: the `partition_range` of metadata."""
+        return self.first.isoformat() if self.first == self.last else f"{self.first}..{self.last}"
+
+
+def race_day_window(context: AssetExecutionContext) -> RaceDayWindow:
+    """The run's race days, for every partitioned asset (the one place a partition range becomes dates)."""
+    keys = context.partition_key_range
+    return RaceDayWindow(date.fromisoformat(keys.start), date.fromisoformat(keys.end))

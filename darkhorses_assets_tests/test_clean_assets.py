@@ -6,8 +6,9 @@ import psycopg
 import pytest
 from dagster import AssetCheckSeverity, AssetSpec, materialize
 
-from darkhorses_assets.assets.clean import clean_assets, clean_key
+from darkhorses_assets.assets.clean import clean_assets
 from darkhorses_assets.assets.dimensions import dimension_assets
+from darkhorses_assets.assets.keys import clean_key
 from darkhorses_assets.assets.raw import raw_courses, raw_racecards, raw_results
 from darkhorses_assets.io import PostgresClient, TableRef
 from darkhorses_assets.local.runs import materialize_days

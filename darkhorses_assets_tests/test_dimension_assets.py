@@ -5,8 +5,9 @@ from datetime import date
 import polars as pl
 from dagster import AssetKey, AssetSpec, materialize
 
-from darkhorses_assets.assets.clean import clean_assets, clean_key
+from darkhorses_assets.assets.clean import clean_assets
 from darkhorses_assets.assets.dimensions import DIMENSIONS, courses, entity_dimensions
+from darkhorses_assets.assets.keys import clean_key
 from darkhorses_assets.assets.raw import raw_courses, raw_racecards, raw_results
 from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableRef
 from darkhorses_assets.local.runs import materialize_days

@@ -6,13 +6,14 @@ import psycopg
 import pytest
 from dagster import AssetSpec, materialize
 
-from darkhorses_assets.assets.clean import clean_assets, clean_key
+from darkhorses_assets.assets.clean import clean_assets
 from darkhorses_assets.assets.features import (
     entity_statistics,
     feature_signal,
     race_outcomes,
     runner_features,
 )
+from darkhorses_assets.assets.keys import clean_key
 from darkhorses_assets.assets.raw import raw_racecards, raw_results
 from darkhorses_assets.io import PostgresClient, TableRef
 from darkhorses_assets.local.runs import materialize_days

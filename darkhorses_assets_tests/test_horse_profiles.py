@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import polars as pl
 from dagster import AssetSpec, materialize
 
-from darkhorses_assets.assets.clean import clean_key
 from darkhorses_assets.assets.horse_profiles import horse_profiles_asset, raw_horse_profiles
+from darkhorses_assets.assets.keys import clean_key
 from darkhorses_assets.io import PostgresClient, PostgresPolarsIOManager, TableRef
 from darkhorses_assets.io.warehouse import WarehouseResource
 from darkhorses_assets.racing_api.client import RacingApiResource

@@ -8,7 +8,6 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetIn,
-    AssetKey,
     AssetOut,
     BackfillPolicy,
     MetadataValue,
@@ -16,16 +15,15 @@ from dagster import (
     multi_asset,
 )
 
+from darkhorses_assets.assets.keys import OWNERS, clean_key, raw_key
 from darkhorses_assets.checks import check_results_for, check_specs_for
-from darkhorses_assets.partitions import race_days
+from darkhorses_assets.partitions import race_day_window, race_days
 from darkhorses_assets.transforms.clean_layer import clean_race_days
 
-CLEAN_PREFIX = "clean"
 DAYS_PER_RUN = 92
 """A clean backfill parses a quarter per run: one year of racecard JSON is ≈ 600 MB (4.7 GB peak to parse in
 one run), so a 10-year range in one run would not fit in memory; a year cut into quarters peaked at 2.1 GB
 (bench/clean.py --days 365)."""
-OWNERS = ["team:darkhorses"]
 RAW_COLUMNS = ["race_id", "race_date", "payload"]
 DESCRIPTIONS = {
     "races": "One row per race: racecard and result fields merged (each source fills its own columns); "
@@ -52,10 +50,6 @@ VALIDATED_TABLES = {  # asset → the validated tables its checks cover (its own
 }
 
 
-def clean_key(name: str) -> AssetKey:
-    return AssetKey([CLEAN_PREFIX, name])
-
-
 @multi_asset(
     name="clean_race_days",
     outs={
@@ -66,8 +60,8 @@ def clean_key(name: str) -> AssetKey:
         for name, description in DESCRIPTIONS.items()
     },
     ins={
-        "raw_racecards": AssetIn(key=AssetKey(["raw", "raw_racecards"]), metadata={"columns": RAW_COLUMNS}),
-        "raw_results": AssetIn(key=AssetKey(["raw", "raw_results"]), metadata={
+        "raw_racecards": AssetIn(key=raw_key("raw_racecards"), metadata={"columns": RAW_COLUMNS}),
+        "raw_results": AssetIn(key=raw_key("raw_results"), metadata={
             "columns": RAW_COLUMNS,
             "schema_if_missing": {"race_id": "String", "race_date": "Date", "payload": "String"},
         }),
@@ -80,8 +74,7 @@ def clean_key(name: str) -> AssetKey:
 )
 def clean_race_days_asset(context: AssetExecutionContext, raw_racecards, raw_results):
     """Parse the raw racecards and results of the partition range, validate every row, quarantine the rest."""
-    window = context.partition_key_range
-    partition_range = f"{window.start}..{window.end}"
+    partition_range = race_day_window(context).label
     cleaned = clean_race_days(raw_racecards, raw_results)
     for name in VALIDATED_TABLES:
         frame = cleaned.tables[name]

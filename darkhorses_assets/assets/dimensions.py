@@ -9,7 +9,6 @@ import polars as pl
 from dagster import (
     AssetExecutionContext,
     AssetIn,
-    AssetKey,
     AssetOut,
     MetadataValue,
     Output,
@@ -17,7 +16,7 @@ from dagster import (
     multi_asset,
 )
 
-from darkhorses_assets.assets.clean import CLEAN_PREFIX, OWNERS, clean_key
+from darkhorses_assets.assets.keys import CLEAN, OWNERS, clean_key, raw_key
 from darkhorses_assets.checks import check_results_for, check_specs_for
 from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.reference import course_coordinates
@@ -38,7 +37,7 @@ def _columns_of(schema: dict) -> list[str]:
     name="entity_dimensions",
     outs={
         table: AssetOut(
-            key=AssetKey([CLEAN_PREFIX, table]), group_name="dimensions", owners=OWNERS,
+            key=clean_key(table), group_name="dimensions", owners=OWNERS,
             kinds={"polars", "postgres"},
             description=f"One row per {entity}: latest known attributes, first/last seen race date, appearances."
             + (" `horse_id` is the ancestor's own horse id." if entity in ANCESTORS else ""),
@@ -67,11 +66,11 @@ def entity_dimensions(context: AssetExecutionContext, runners: pl.DataFrame, res
 
 
 @asset(
-    key_prefix=[CLEAN_PREFIX],
+    key_prefix=[CLEAN],
     group_name="dimensions",
     owners=OWNERS,
     kinds={"polars", "postgres"},
-    ins={"raw_courses": AssetIn(key=AssetKey(["raw", "raw_courses"]))},
+    ins={"raw_courses": AssetIn(key=raw_key("raw_courses"))},
     check_specs=check_specs_for(clean_key("courses"), "courses", reconciliation=False),
 )
 def courses(raw_courses: pl.DataFrame):

@@ -4,7 +4,6 @@ A feature row for a race on day D only sees results strictly before D: the resul
 partition mapping and `runner_features` computes every day of a range as of itself.
 """
 
-from datetime import date, timedelta
 
 import polars as pl
 from dagster import (
@@ -22,10 +21,10 @@ from dagster import (
     multi_asset,
 )
 
-from darkhorses_assets.assets.clean import OWNERS, clean_key
+from darkhorses_assets.assets.keys import OWNERS, clean_key, features_key
 from darkhorses_assets.checks import check_results_for, check_specs_for
 from darkhorses_assets.column_schemas import with_column_schemas
-from darkhorses_assets.partitions import race_days
+from darkhorses_assets.partitions import race_day_window, race_days
 from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms import stats
 from darkhorses_assets.transforms.features import FEATURE_INPUT_COLUMNS
@@ -33,7 +32,6 @@ from darkhorses_assets.transforms.features import race_outcomes as outcomes_of
 from darkhorses_assets.transforms.features import runner_features as features_of
 from darkhorses_assets.transforms.signal import SIGNAL_FEATURES, decile_win_rates, signal_report
 
-FEATURES_PREFIX = "features"
 LIFETIME_DAYS = 40_000
 """History reaches back to the first partition: "lifetime" means since the first race day loaded."""
 HISTORY_BEFORE = TimeWindowPartitionMapping(start_offset=-LIFETIME_DAYS, end_offset=-1,
@@ -45,14 +43,8 @@ HISTORY_INS = {
     "results": AssetIn(key=clean_key("results"), metadata={"columns": list(stats.HISTORY_RESULT_COLUMNS)}),
 }
 """Race-outcome and statistics inputs: the columns of clean races / results that `run_events` reads."""
-FEATURES_KEY = AssetKey([FEATURES_PREFIX, "runner_features"])
-OUTCOMES_KEY = AssetKey([FEATURES_PREFIX, "race_outcomes"])
-
-
-def _days(context: AssetExecutionContext) -> tuple[date, date]:
-    """First and last race day (inclusive) of the run's partition range."""
-    window = context.partition_time_window
-    return window.start.date(), window.end.date() - timedelta(days=1)
+FEATURES_KEY = features_key("runner_features")
+OUTCOMES_KEY = features_key("race_outcomes")
 
 
 def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: AssetKey):
@@ -88,9 +80,9 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     """Point-in-time features of every declared runner: horse form, jockey/trainer/owner strike rates and A/E,
     pedigree progeny rates, race context — from results strictly before the race date. Labels live in
     `race_outcomes`."""
-    window = context.partition_key_range
-    frame = features_of(races, runners, results, feature_days=_days(context))
-    partition_range = f"{window.start}..{window.end}"
+    window = race_day_window(context)
+    frame = features_of(races, runners, results, feature_days=(window.first, window.last))
+    partition_range = window.label
     # Checked on the declared runners, not on `frame`: features are built by joining runners to races, so a
     # runner whose race is missing would vanish from `frame` instead of showing up as an orphan.
     orphan_rows = runners.join(races.select("race_id"), on="race_id", how="anti")
@@ -121,16 +113,13 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
 def race_outcomes(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
     """Labels to model against (kept apart from features so they are joined knowingly): finish position and
     status, won, placed (top 3), each-way placed (UK terms), SP."""
-    partition_range = f"{context.partition_key_range.start}..{context.partition_key_range.end}"
-    frame, checks = _validated(outcomes_of(races, results, _days(context)), "race_outcomes", partition_range,
-                               OUTCOMES_KEY)
+    window = race_day_window(context)
+    partition_range = window.label
+    outcomes = outcomes_of(races, results, (window.first, window.last))
+    frame, checks = _validated(outcomes, "race_outcomes", partition_range, OUTCOMES_KEY)
     yield Output(frame, metadata={"partition_range": partition_range,
                                   "winners": MetadataValue.int(int(frame["won"].sum()) if frame.height else 0)})
     yield from checks
-
-
-def stats_key(name: str) -> AssetKey:
-    return AssetKey([FEATURES_PREFIX, name])
 
 
 STATS = {
@@ -143,14 +132,14 @@ STATS = {
 @multi_asset(
     name="entity_statistics",
     outs={
-        name: AssetOut(key=stats_key(name), group_name="statistics", owners=OWNERS,
+        name: AssetOut(key=features_key(name), group_name="statistics", owners=OWNERS,
                        kinds={"polars", "postgres"},
                        description=f"{name.split('_')[0].title()} statistics as of the latest resulted race day: "
                                    "runs, wins, places, win%/place%, A/E, 14/30/365-day windows, last run/win.")
         for name in STATS
     },
     ins=HISTORY_INS,
-    check_specs=[spec for name in STATS for spec in check_specs_for(stats_key(name), name, derived=True)],
+    check_specs=[spec for name in STATS for spec in check_specs_for(features_key(name), name, derived=True)],
 )
 def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
     """Every entity statistic, rebuilt as of the latest race day with results."""
@@ -160,14 +149,14 @@ def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, resul
     as_of = resulted.max()
     checks = []
     for name, compute in STATS.items():
-        frame, table_checks = _validated(compute(races, results, as_of), name, f"as of {as_of}", stats_key(name))
+        frame, table_checks = _validated(compute(races, results, as_of), name, f"as of {as_of}", features_key(name))
         checks += table_checks
         yield Output(frame, output_name=name, metadata={"as_of": str(as_of), "entities": frame.height})
     yield from checks
 
 
 @asset(
-    key=AssetKey([FEATURES_PREFIX, "feature_signal"]),
+    key=features_key("feature_signal"),
     group_name="features",
     owners=OWNERS,
     kinds={"polars", "postgres"},

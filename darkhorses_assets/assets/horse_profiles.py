@@ -17,7 +17,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
-    AssetKey,
     AssetOut,
     Config,
     Failure,
@@ -28,8 +27,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from darkhorses_assets.assets.clean import OWNERS, clean_key
-from darkhorses_assets.assets.raw import RACING_API_POOL, RAW_PREFIX
+from darkhorses_assets.assets.keys import OWNERS, clean_key, raw_key
+from darkhorses_assets.assets.raw import RACING_API_POOL
 from darkhorses_assets.checks import check_results_for, check_specs_for
 from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast, is_retryable
@@ -43,7 +42,7 @@ GROUP = "horse_profiles"
 """Its own group, after `dimensions`: `raw_horse_profiles` reads the horses dimension, so in `raw` it would draw
 the group graph backwards (dimensions left of raw)."""
 
-RAW_PROFILES_KEY = AssetKey([RAW_PREFIX, "raw_horse_profiles"])
+RAW_PROFILES_KEY = raw_key("raw_horse_profiles")
 TABLE = "horse_profiles"
 DEFAULT_MAX_REQUESTS = 1800
 """Fifteen minutes of the API's 2 requests/s: about a season's new horses per run, in a bounded time."""

@@ -34,7 +34,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetKey,
     AssetsDefinition,
     BackfillPolicy,
     Backoff,
@@ -49,10 +48,11 @@ from dagster import (
 from pydantic import Field
 
 from darkhorses_assets import settings
+from darkhorses_assets.assets.keys import OWNERS, RAW, raw_key
 from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast
 from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
-from darkhorses_assets.partitions import race_days, today_in_uk
+from darkhorses_assets.partitions import race_day_window, race_days, today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.transforms.raw_rows import (
     JSON_COLUMNS,
@@ -64,8 +64,6 @@ from darkhorses_assets.transforms.raw_rows import (
 )
 
 RACING_API_POOL = "racing_api"
-RAW_PREFIX = "raw"
-OWNERS = ["team:darkhorses"]
 API_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 """Step retry on top of the client's own per-request retries (e.g. an API outage of a few minutes); only for
 errors a retry can help."""
@@ -94,7 +92,7 @@ class CourseListRefresh(Config):
 
 
 def _checks(asset_name: str) -> list[AssetCheckSpec]:
-    key = AssetKey([RAW_PREFIX, asset_name])
+    key = raw_key(asset_name)
     return [
         AssetCheckSpec(
             "races_every_day",
@@ -102,12 +100,6 @@ def _checks(asset_name: str) -> list[AssetCheckSpec]:
             description="Each race day returned at least one race (blank days such as Christmas Day warn).",
         ),
     ]
-
-
-def _days(context: AssetExecutionContext) -> list[date]:
-    window = context.partition_time_window
-    first, end = window.start.date(), window.end.date()
-    return [first + timedelta(days=offset) for offset in range((end - first).days)]
 
 
 def _launchpad(context: AssetExecutionContext, flag: str) -> str:
@@ -191,7 +183,8 @@ def _materialize_race_days(
     envelope_key: str,
     skip_reason: SkipReason,
 ) -> Iterator:
-    days = _days(context)
+    window = race_day_window(context)
+    days = window.days
     skipped = {day: reason for day in days if (reason := skip_reason(day)) is not None}
     frames, requests = [], 0
     for number, day in enumerate(days, start=1):
@@ -236,14 +229,14 @@ def _materialize_race_days(
         check_name="races_every_day",
         passed=not blank_days,
         severity=AssetCheckSeverity.WARN,
-        metadata={"partition_range": f"{days[0]} .. {days[-1]}", "blank_day_count": len(blank_days),
+        metadata={"partition_range": window.label, "blank_day_count": len(blank_days),
                   "blank_days": MetadataValue.json(blank_days),
                   "skipped_days": skipped_days},
     )
 
 
 RACE_DAY_API_ASSET = dict(
-    key_prefix=[RAW_PREFIX],
+    key_prefix=[RAW],
     group_name="raw",
     owners=OWNERS,
     kinds={"python", "postgres"},
@@ -363,7 +356,7 @@ def build_raw_assets(retry_policy: RetryPolicy | None = API_RETRY) -> list[Asset
     return with_column_schemas([
         asset(name="raw_results", check_specs=_checks("raw_results"), **race_day)(_raw_results),
         asset(name="raw_racecards", check_specs=_checks("raw_racecards"), **race_day)(_raw_racecards),
-        asset(name="raw_courses", key_prefix=[RAW_PREFIX], group_name="raw", owners=OWNERS,
+        asset(name="raw_courses", key_prefix=[RAW], group_name="raw", owners=OWNERS,
               kinds={"python", "postgres"}, pool=RACING_API_POOL, retry_policy=retry_policy,
               metadata={"column_types": JSON_COLUMNS})(_raw_courses),
     ])

@@ -22,15 +22,16 @@ from datetime import timedelta
 
 from dagster import AssetKey, AssetsDefinition, AssetSelection, AssetSpec, AutomationCondition
 
+from darkhorses_assets.assets.keys import clean_key, features_key, raw_key
 from darkhorses_assets.partitions import RACE_TIMEZONE, RACECARD_DAYS_AHEAD
 
 RACE_WEEK = timedelta(days=RACECARD_DAYS_AHEAD + 3)
 """Partitions automation looks after: the newest partition (today+7) back to yesterday, with a day's margin."""
 FEATURES_CRON = "*/30 * * * *"
 NIGHTLY_CRON = "0 22 * * *"
-HISTORY_INPUTS = AssetSelection.assets(AssetKey(["clean", "races"]), AssetKey(["clean", "results"]))
+HISTORY_INPUTS = AssetSelection.assets(clean_key("races"), clean_key("results"))
 """Inputs read over all history: a missing old partition must not stop today's features."""
-RAW_RESULTS = AssetSelection.assets(AssetKey(["raw", "raw_results"]))
+RAW_RESULTS = AssetSelection.assets(raw_key("raw_results"))
 
 
 def _settled() -> AutomationCondition:
@@ -73,8 +74,8 @@ def nightly(race_day_tables: AssetSelection) -> AutomationCondition:
     ).with_label("nightly after racing (22:00 UK)")
 
 
-RUNNER_FEATURES = AssetKey(["features", "runner_features"])
-RAW_HORSE_PROFILES = AssetKey(["raw", "raw_horse_profiles"])
+RUNNER_FEATURES = features_key("runner_features")
+RAW_HORSE_PROFILES = raw_key("raw_horse_profiles")
 
 
 def condition_for(spec: AssetSpec, parents: Sequence[AssetKey],

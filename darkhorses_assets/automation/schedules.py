@@ -29,14 +29,15 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from darkhorses_assets.assets.horse_profiles import DEFAULT_MAX_REQUESTS, RAW_PROFILES_KEY
+from darkhorses_assets.assets.keys import raw_key
 from darkhorses_assets.assets.raw import raw_racecards, raw_results
 from darkhorses_assets.automation.status import schedule_status
 from darkhorses_assets.partitions import RACE_TIMEZONE, RACECARD_DAYS_AHEAD
 
 UK = ZoneInfo(RACE_TIMEZONE)
-RAW_RACECARDS = AssetKey(["raw", "raw_racecards"])
-RAW_RESULTS = AssetKey(["raw", "raw_results"])
-RAW_COURSES = AssetKey(["raw", "raw_courses"])
+RAW_RACECARDS = raw_key("raw_racecards")
+RAW_RESULTS = raw_key("raw_results")
+RAW_COURSES = raw_key("raw_courses")
 OWN_CHECKS = {RAW_RACECARDS: sorted(raw_racecards.check_keys), RAW_RESULTS: sorted(raw_results.check_keys)}
 """The checks a run of a raw race-day asset evaluates: its own, not the freshness checks (they run at deadlines)."""
 AUTOMATION_TAG = "darkhorses/automation"
