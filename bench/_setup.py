@@ -23,8 +23,9 @@ from darkhorses_assets.local.postgres import (
     sqlalchemy_psycopg2_url,
     with_database,
 )
-from darkhorses_assets.local.services import DAGSTER_STORAGE_URL_ENV, local_services
+from darkhorses_assets.local.services import local_services
 from darkhorses_assets.racing_api.client import RacingApiResource
+from darkhorses_assets.settings import DAGSTER_STORAGE_URL_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "darkhorses_bench"

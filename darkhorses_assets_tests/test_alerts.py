@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from darkhorses_assets.automation.alerts import ALERT_WEBHOOK_ENV, post_alert
+from darkhorses_assets.automation.alerts import post_alert
+from darkhorses_assets.settings import ALERT_WEBHOOK_ENV
 
 TOKEN = "tok-7f3a9c1e5b"
 """A fake webhook token: it sits in the URL's path and query and must show up in no log line."""

@@ -18,7 +18,6 @@ import pytest
 from psycopg.rows import dict_row
 
 from darkhorses_assets.automation import failures
-from darkhorses_assets.automation.alerts import ALERT_WEBHOOK_ENV
 from darkhorses_assets.automation.failures import (
     RUN_FAILURE_RESOURCE_KEY,
     describe_failure,
@@ -33,6 +32,7 @@ from darkhorses_assets.io.run_failures import RUN_FAILURES_TABLE, RunFailure, Ru
 from darkhorses_assets.io.tables import TableRef
 from darkhorses_assets.racing_api import RacingApiResource
 from darkhorses_assets.racing_api.simulator import Faults, SimulatorConfig, SimulatorServer
+from darkhorses_assets.settings import ALERT_WEBHOOK_ENV
 from darkhorses_assets_tests.test_alerts import TOKEN, assert_token_never_logged, webhook_receiver
 
 USER, PASSWORD = "darkhorses", "s1mulat0r-Pa55"

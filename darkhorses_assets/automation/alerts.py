@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from darkhorses_assets.settings import ALERT_WEBHOOK_ENV, alert_webhook_url  # noqa: F401 - the alert settings
+from darkhorses_assets.settings import ALERT_WEBHOOK_ENV
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.util.retry")

@@ -17,12 +17,7 @@ from darkhorses_assets.local.postgres import (
     sqlalchemy_psycopg2_url,
     start_local_postgres,
 )
-from darkhorses_assets.settings import (  # noqa: F401 - the variables' names, kept for callers
-    CREDENTIAL_ENVS,
-    DAGSTER_STORAGE_URL_ENV,
-    DATABASE_URL_ENV,
-    SIMULATOR_PORT_ENV,
-)
+from darkhorses_assets.settings import DAGSTER_STORAGE_URL_ENV, DATABASE_URL_ENV
 
 _log = logging.getLogger(__name__)
 
