@@ -430,7 +430,7 @@ def test_dockerfile_copies_what_exists_and_starts_the_code_location():
     (cmd,) = [json.loads(value) for kind, value in instructions if kind == "CMD"]
     assert cmd[:3] == ["dagster", "code-server", "start"]
     assert cmd[cmd.index("-m") + 1] == LOCATION_NAME and cmd[cmd.index("--location-name") + 1] == LOCATION_NAME
-    assert {".venv", ".darkhorses", ".git"} <= ignored
+    assert {".venv", ".darkhorses", ".git", "**/.env"} <= ignored, "no secrets or local state in the image"
 
 
 def test_scale_out_extras_are_dagsters_own_libraries_on_its_release_line():
