@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
+from darkhorses_assets import settings
 from darkhorses_assets.instance_settings import configure_dagster_process
 from darkhorses_assets.io import PostgresPolarsIOManager
 from darkhorses_assets.io.warehouse import WarehouseResource
@@ -21,6 +23,7 @@ from darkhorses_assets.local.postgres import (
     drop_database,
     ensure_database,
     sqlalchemy_psycopg2_url,
+    start_local_postgres,
     with_database,
 )
 from darkhorses_assets.local.services import local_services
@@ -28,7 +31,6 @@ from darkhorses_assets.racing_api.client import RacingApiResource
 from darkhorses_assets.settings import DAGSTER_STORAGE_URL_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BENCH_DATABASE = "darkhorses_bench"
 configure_dagster_process()
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))  # the tests' support package: synthetic histories for bench/features.py
@@ -42,18 +44,57 @@ class Bench:
     api_url: str
 
 
+def bench_name() -> str:
+    """The running bench script's name (`clean` for bench/clean.py): its database and lock are its own."""
+    return Path(sys.argv[0]).stem or "bench"
+
+
+@contextmanager
+def _only_instance(name: str) -> Iterator[None]:
+    """Hold `<state dir>/bench_<name>.lock` for the bench's run: the same bench started twice fails at once."""
+    lock_path = settings.state_dir() / f"bench_{name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"bench/{name}.py is already running (lock {lock_path}); wait for it to finish") from None
+        yield
+
+
+@contextmanager
+def bench_postgres() -> Iterator[str]:
+    """The admin URL of the Postgres a bench without Dagster measures against (DARKHORSES_DATABASE_URL's server,
+    else the embedded one, stopped at the end if this bench started it); the bench's lock is held meanwhile."""
+    with _only_instance(bench_name()):
+        external = settings.database_url()
+        if external:
+            yield with_database(external, "postgres")
+            return
+        local = start_local_postgres()
+        try:
+            yield local.url("postgres")
+        finally:
+            if local.started_here:
+                local.stop()
+
+
 @contextmanager
 def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fresh: bool = True) -> Iterator[Bench]:
-    """Embedded Postgres (or DARKHORSES_DATABASE_URL's server) with a fresh `darkhorses_bench` database (kept as
-    it is with `fresh=False`) and the simulator (never the real API); Dagster storage in that database through
-    the project's dagster.yaml."""
-    with local_services(simulator_rate_per_s=api_rate_per_s, simulator_today=simulator_today,
-                        force_simulator=True) as services, tempfile.TemporaryDirectory() as dagster_home:
+    """Embedded Postgres (or DARKHORSES_DATABASE_URL's server) with a fresh database of this bench's own,
+    `darkhorses_bench_<script>` (kept as it is with `fresh=False`), and the simulator (never the real API);
+    Dagster storage in that database through the project's dagster.yaml. Two benches never share a database, the
+    same bench cannot run twice at once, and an embedded Postgres this bench started is stopped when it ends."""
+    name = bench_name()
+    database = f"darkhorses_bench_{name}"
+    with _only_instance(name), local_services(simulator_rate_per_s=api_rate_per_s, simulator_today=simulator_today,
+                                              force_simulator=True) as services, \
+            tempfile.TemporaryDirectory() as dagster_home:
         server_url = services.env[DATABASE_URL_ENV]
         if fresh:
-            drop_database(with_database(server_url, "postgres"), BENCH_DATABASE)  # no stale runs or pool slots
-        ensure_database(with_database(server_url, "postgres"), BENCH_DATABASE)
-        database_url = with_database(server_url, BENCH_DATABASE)
+            drop_database(with_database(server_url, "postgres"), database)  # no stale runs or pool slots
+        ensure_database(with_database(server_url, "postgres"), database)
+        database_url = with_database(server_url, database)
         os.environ[DAGSTER_STORAGE_URL_ENV] = sqlalchemy_psycopg2_url(database_url)
         (Path(dagster_home) / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
         env = services.env

@@ -20,7 +20,6 @@ database `darkhorses_bench_io` that it recreates.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from datetime import date, datetime, timedelta
@@ -28,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import psycopg
+from _setup import bench_postgres
 from psycopg import sql
 
 from darkhorses_assets.io.tables import TableRef, create_table, ensure_schema
@@ -89,15 +89,6 @@ def runner_frame(rows: int, days: int) -> pl.DataFrame:
     })
 
 
-def server_url() -> str:
-    from darkhorses_assets.local.postgres import DATABASE_URL_ENV, start_local_postgres, with_database
-
-    external = os.environ.get(DATABASE_URL_ENV)
-    if external:
-        return with_database(external, "postgres")
-    return start_local_postgres().url("postgres")
-
-
 def scratch_database(admin_url: str) -> str:
     from darkhorses_assets.local.postgres import drop_database, ensure_database, with_database
 
@@ -130,10 +121,13 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=31, help="race days the rows spread over (default 31)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per method (default 3)")
     args = parser.parse_args()
+    with bench_postgres() as admin_url:
+        return _measure(args, scratch_database(admin_url))
 
+
+def _measure(args: argparse.Namespace, url: str) -> int:
     from darkhorses_assets.io import PostgresClient, TableRef, redact_url, time_window_slice
 
-    url = scratch_database(server_url())
     print(f"[setup] scratch database {redact_url(url)}", flush=True)
 
     started = time.perf_counter()
