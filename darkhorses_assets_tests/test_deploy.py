@@ -487,7 +487,8 @@ def test_celery_worker_runs_api_steps_one_at_a_time(storage_env, tmp_path, monke
     config["execution"]["config"]["broker"] = "filesystem://"
     config["execution"]["config"]["backend"] = f"file://{results}"
     config["execution"]["config"]["config_source"]["broker_transport_options"] = {
-        "data_folder_in": str(broker), "data_folder_out": str(broker)}
+        "data_folder_in": str(broker), "data_folder_out": str(broker),
+        "control_folder": str(tmp_path / "control")}  # kombu's default is ./control, in the project root
     celery_yaml = tmp_path / "celery.yaml"
     celery_yaml.write_text(yaml.safe_dump(config))
     monkeypatch.setenv(CELERY_TEST_YAML_ENV, str(celery_yaml))
