@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from darkhorses_assets.transforms.features import race_outcomes, runner_features
+from darkhorses_assets.transforms.features import feature_columns, race_outcomes, runner_features
 from darkhorses_assets.transforms.signal import decile_win_rates, monotone_trend
 from darkhorses_assets_tests.synthetic import synthetic_history
 
@@ -58,16 +58,23 @@ RACE_CONTEXT = (
 )
 
 
-def history_rows(races: pl.DataFrame, results: pl.DataFrame) -> list[dict]:
-    """One dict per run (result in a race that took place), with its race's context."""
+IDS = ("jockey_id", "trainer_id", "owner_id", "sire_id", "dam_id", "damsire_id")
+
+
+def history_rows(races: pl.DataFrame, results: pl.DataFrame, runners: pl.DataFrame | None = None) -> list[dict]:
+    """One dict per run (result in a race that took place), with its race's official (merged) context; an id
+    the result lacks is the declared one (any day's declaration in ``runners``)."""
     race_by_id = {r["race_id"]: r for r in races.to_dicts()}
+    declared = {} if runners is None else {(r["race_id"], r["horse_id"]): r for r in runners.to_dicts()}
     rows = []
     for result in results.to_dicts():
         race = race_by_id.get(result["race_id"])
         if race is None or race["is_abandoned"] or result["finish_status"] == "VOI":
             continue
+        card = declared.get((result["race_id"], result["horse_id"]), {})
+        ids = {c: result[c] if result.get(c) is not None else card.get(c) for c in IDS}
         context = {k: race[k] for k in RACE_CONTEXT}
-        rows.append({**result, **context, "distance_band": band(race["distance_f"])})
+        rows.append({**result, **ids, **context, "distance_band": band(race["distance_f"])})
     return sorted(rows, key=lambda r: (r["race_date"], r["off_dt"]))
 
 
@@ -115,11 +122,45 @@ def dense_rank_desc(value, field: list) -> int | None:
     return sorted({v for v in field if v is not None}, reverse=True).index(value) + 1
 
 
-def reference_features(target: dict, indexes: dict, field: list[dict]) -> dict:
-    """The features of one declared runner, computed the slow, obvious way."""
+DECLARED = {"race_class": "declared_race_class", "distance_f": "declared_distance_f", "going": "declared_going",
+            "going_group": "declared_going_group", "surface": "declared_surface"}
+"""What a race's own features read of it: the racecard's values (clean races' ``declared_*``)."""
+RUNNER_CONTEXT = ("number", "draw", "weight_lbs", "age", "official_rating", "rpr", "ts", "jockey_id", "trainer_id",
+                  "owner_id", "sire_id", "dam_id", "damsire_id")  # fmt: skip
+
+
+def declared_targets(races: pl.DataFrame, runners: pl.DataFrame, first: date, last: date) -> list[dict]:
+    """The declared runners of the races on [first, last], each with its race as the racecard gave it and its
+    field (the race's declared runners not marked non-runner): built from the clean inputs, not the output."""
+    race_by_id = {r["race_id"]: r for r in races.to_dicts() if first <= r["race_date"] <= last}
+    targets = []
+    for runner in runners.to_dicts():
+        race = race_by_id.get(runner["race_id"])
+        if race is None:
+            continue
+        context = {c: race[DECLARED.get(c, c)] for c in ("race_date", "course_id", "region", "type", "race_class",
+                                                          "distance_f", "going", "going_group", "surface",
+                                                          "is_handicap")}  # fmt: skip
+        targets.append({"race_id": runner["race_id"], "horse_id": runner["horse_id"],
+                        "non_runner": bool(runner.get("is_non_runner")),
+                        **{c: runner[c] for c in RUNNER_CONTEXT}, **context})  # fmt: skip
+    fields = index_by([t for t in targets if not t["non_runner"]], "race_id")
+    for target in targets:
+        target["field"] = fields.get((target["race_id"],), [])
+    return targets
+
+
+def reference_features(target: dict, indexes: dict) -> dict:
+    """Every feature column of one declared runner, computed the slow, obvious way."""
     day = target["race_date"]
+    field = target["field"]
     horse_runs = before(indexes["horse"].get((target["horse_id"],), []), day)
-    expected: dict = {}
+    expected: dict = {c: target[c] for c in ("race_id", "horse_id", "race_date", *RUNNER_CONTEXT, "course_id",
+                                               "region", "type", "race_class", "distance_f", "going", "going_group",
+                                               "surface", "is_handicap")}  # fmt: skip
+    field_size = len(field)
+    expected["distance_band"] = band(target["distance_f"])
+    expected["field_size"] = field_size
 
     def put(prefix: str, rows: list[dict], suffix: str = "", *, places: bool = False, ae: bool = False):
         stats = record(rows)
@@ -166,6 +207,7 @@ def reference_features(target: dict, indexes: dict, field: list[dict]) -> dict:
     last = horse_runs[-1] if horse_runs else None
     recent_btn = [r["ovr_btn_lengths"] for r in reversed(horse_runs[-5:]) if r["ovr_btn_lengths"] is not None]
     rprs = [r["rpr"] for r in horse_runs if r["rpr"] is not None]
+    tsrs = [r["tsr"] for r in horse_runs if r["tsr"] is not None]
     positions = [
         str(r["finish_position"]) if r["finish_position"] is not None else r["finish_status"]
         for r in horse_runs[-6:]
@@ -173,24 +215,34 @@ def reference_features(target: dict, indexes: dict, field: list[dict]) -> dict:
     wins = [r for r in horse_runs if won(r)]
     near = [abs(r["distance_f"] - target["distance_f"]) <= 0.5 for r in wins]
     same_course = [r["course_id"] == target["course_id"] for r in wins]
+
+    def change(now, then):
+        return None if now is None or then is None else now - then
+
+    def rank(column: str):
+        return None if target["non_runner"] else dense_rank_desc(target[column], [r[column] for r in field])
+
     expected.update(
         {
+            "horse_last_run_date": last["race_date"] if last else None,
             "horse_days_since_last_run": (day - last["race_date"]).days if last else None,
             "horse_last6": "-".join(positions) if positions else None,
             "horse_mean_btn_last5": sum(recent_btn, 0.0) / len(recent_btn) if recent_btn else None,
             "horse_last_rpr": last["rpr"] if last else None,
             "horse_best_rpr": max(rprs) if rprs else None,
-            "or_change": None if last is None or None in (target["official_rating"], last["official_rating"])
-            else target["official_rating"] - last["official_rating"],
-            "class_change": None if last is None or None in (target["race_class"], last["race_class"])
-            else target["race_class"] - last["race_class"],
+            "horse_last_tsr": last["tsr"] if last else None,
+            "horse_best_tsr": max(tsrs) if tsrs else None,
+            "horse_last_or": last["official_rating"] if last else None,
+            "or_change": change(target["official_rating"], last and last["official_rating"]),
+            "class_change": change(target["race_class"], last and last["race_class"]),
+            "distance_change_f": change(target["distance_f"], last and last["distance_f"]),
             "course_winner": any(same_course),
             "distance_winner": any(near),
             "cd_winner": any(a and b for a, b in zip(same_course, near, strict=True)),
-            "rank_or": dense_rank_desc(target["official_rating"], [r["official_rating"] for r in field]),
-            "rank_weight": dense_rank_desc(target["weight_lbs"], [r["weight_lbs"] for r in field]),
-            "rank_rpr": dense_rank_desc(target["rpr"], [r["rpr"] for r in field]),
-            "draw_pct": None if target["draw"] is None else target["draw"] / target["field_size"],
+            "rank_or": rank("official_rating"),
+            "rank_weight": rank("weight_lbs"),
+            "rank_rpr": rank("rpr"),
+            "draw_pct": None if target["draw"] is None else target["draw"] / field_size,
         }
     )  # fmt: skip
     return expected
@@ -212,13 +264,17 @@ def build_indexes(rows: list[dict]) -> dict:
 
 def test_features_match_a_brute_force_reference(history, features):
     races, runners, results = history
-    indexes = build_indexes(history_rows(races, results))
-    fields = index_by(features.to_dicts(), "race_id")
-    sample = random.Random(5).sample(features.to_dicts(), 300)
-    mismatches = []
+    indexes = build_indexes(history_rows(races, results, runners))
+    targets = declared_targets(races, runners, TARGET_FIRST, TARGET_LAST)
+    assert len(targets) == features.height
+    got_by_key = {(r["race_id"], r["horse_id"]): r for r in features.to_dicts()}
+    sample = random.Random(5).sample(targets, 300)
+    mismatches, compared = [], set()
     for target in sample:
-        for name, want in reference_features(target, indexes, fields[(target["race_id"],)]).items():
-            got = target[name]
+        got_row = got_by_key[(target["race_id"], target["horse_id"])]
+        for name, want in reference_features(target, indexes).items():
+            compared.add(name)
+            got = got_row[name]
             close = (
                 "_ae" in name
                 and want is not None
@@ -228,8 +284,17 @@ def test_features_match_a_brute_force_reference(history, features):
             if got != want and not close:
                 mismatches.append((target["race_id"], target["horse_id"], name, got, want))
     assert not mismatches, mismatches[:20]
-    assert sum(t["horse_runs"] > 0 for t in sample) > 200, "the sample should mostly have form"
-    assert any(t["horse_runs"] == 0 for t in sample), "the sample should hold first-time runners"
+    assert compared == set(feature_columns()), set(feature_columns()) ^ compared
+    sampled = [got_by_key[(t["race_id"], t["horse_id"])] for t in sample]
+    assert sum(r["horse_runs"] > 0 for r in sampled) > 200, "the sample should mostly have form"
+    assert any(r["horse_runs"] == 0 for r in sampled), "the sample should hold first-time runners"
+    declared_differs = [t for t in sample if t["going"] != _merged(races, t["race_id"], "going")
+                        or t["distance_f"] != _merged(races, t["race_id"], "distance_f")]  # fmt: skip
+    assert declared_differs, "the sample should hold races whose result changed the card's going or distance"
+
+
+def _merged(races: pl.DataFrame, race_id: str, column: str):
+    return races.filter(pl.col("race_id") == race_id)[column][0]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -237,39 +302,103 @@ def test_features_match_a_brute_force_reference(history, features):
 # ---------------------------------------------------------------------------------------------------------
 
 
+def scrambled(frame: pl.DataFrame, where: pl.Expr, keep: tuple[str, ...]) -> pl.DataFrame:
+    """``frame`` with every column but ``keep`` replaced, on the rows ``where`` holds, by a value of its type
+    that cannot be right (numbers 7 / 7.5, text "X", flags flipped, dates a year later, lists emptied)."""
+
+    def junk(name: str, dtype: pl.DataType) -> pl.Expr:
+        if dtype.is_integer():
+            return pl.lit(7, dtype)
+        if dtype.is_float():
+            return pl.lit(7.5, dtype)
+        if dtype == pl.Boolean:
+            return ~pl.col(name)
+        if dtype == pl.Date:
+            return pl.col(name) + timedelta(days=365)
+        if dtype == pl.String:
+            return pl.lit("X")
+        return pl.lit(None, dtype)
+
+    return frame.with_columns(
+        pl.when(where).then(junk(name, dtype)).otherwise(pl.col(name)).alias(name)
+        for name, dtype in frame.schema.items()
+        if name not in keep
+    )
+
+
+RESULT_KEYS = ("race_id", "horse_id", "race_date")
+CARD_RACE_COLUMNS = ("race_id", "race_date", "off_dt", "course_id", "region", "type", "is_handicap", "is_abandoned",
+                     "has_racecard", "declared_runners", *DECLARED.values())  # fmt: skip
+"""What the racecard told of a race: a race's features may read these (and only these) on its own day."""
+
+
 def test_results_on_or_after_the_race_date_do_not_change_its_features(history):
+    """Every result column of every run on or after D rewritten (or the runs deleted), and every column of the
+    races after D and every result-given column of D's races (class, distance, going, surface as officially
+    returned, field size, has_result, winning time, tote …) rewritten: D's features do not change."""
     races, runners, results = history
     day = date(2016, 6, 10)
     baseline = runner_features(races, runners, results, feature_days=(day, day))
-    dated = results.join(races.select("race_id", pl.col("race_date").alias("_day")), on="race_id")
-    later = pl.col("_day") >= day
-    rewritten = dated.with_columns(
-        pl.when(later).then(pl.lit(1)).otherwise(pl.col("finish_position")).alias("finish_position"),
-        pl.when(later).then(pl.lit(1.5)).otherwise(pl.col("sp_decimal")).alias("sp_decimal"),
-        pl.when(later).then(pl.lit(200)).otherwise(pl.col("rpr")).alias("rpr"),
-    ).drop("_day")
-    deleted = dated.filter(~later).drop("_day")
-    for history_variant in (rewritten, deleted):
+    result_day = pl.col("race_date")
+    assert results["race_date"].is_not_null().all()
+    rewritten_results = scrambled(results, result_day >= day, RESULT_KEYS)
+    deleted_results = results.filter(result_day < day)
+    later_races = scrambled(races, pl.col("race_date") > day, ("race_id", "race_date"))
+    rewritten_races = scrambled(later_races, pl.col("race_date") == day, CARD_RACE_COLUMNS)
+    changed = rewritten_results.filter(result_day >= day)
+    assert all(not changed[c].equals(results.filter(result_day >= day)[c]) for c in changed.columns
+               if c not in RESULT_KEYS), "every result column is rewritten"  # fmt: skip
+    for variant_races, variant_results in (
+        (races, rewritten_results),
+        (races, deleted_results),
+        (rewritten_races, results),
+        (rewritten_races, rewritten_results),
+    ):
         assert_frame_equal(
-            runner_features(races, runners, history_variant, feature_days=(day, day)), baseline
+            runner_features(variant_races, runners, variant_results, feature_days=(day, day)), baseline
         )
-    assert baseline.height > 0
+    assert baseline.height > 0 and (baseline["field_size"] > 1).any()
 
 
 def test_the_days_own_result_facts_on_its_race_rows_do_not_change_its_features(history):
-    """clean.races merges the result into the race (`field_size` = runners that ran, `has_result`):
-    the features of day D must not read those result-derived fields of D's own races."""
+    """clean.races merges the result into the race (`field_size` = runners that ran, `has_result`, and the
+    official class / distance / going / surface over the card's): the features of day D read the card's."""
     races, runners, results = history
     day = date(2016, 6, 10)
     baseline = runner_features(races, runners, results, feature_days=(day, day))
     on_day = pl.col("race_date") == day
+    official = {"race_class": 1, "distance_f": 30.0, "going": "Heavy", "going_group": "heavy", "surface": "AW"}
     rewritten = races.with_columns(
         pl.when(on_day).then(pl.lit(1)).otherwise(pl.col("field_size")).cast(races.schema["field_size"])
         .alias("field_size"),
         pl.when(on_day).then(pl.lit(False)).otherwise(pl.col("has_result")).alias("has_result"),
-    )
+        *(pl.when(on_day).then(pl.lit(value)).otherwise(pl.col(c)).cast(races.schema[c]).alias(c)
+          for c, value in official.items()),
+    )  # fmt: skip
     assert_frame_equal(runner_features(rewritten, runners, results, feature_days=(day, day)), baseline)
     assert (baseline["field_size"] > 1).any()
+
+
+def test_declared_ids_fill_history_results_from_any_day(history):
+    """A past result without its people / pedigree ids takes the declared ones — from the declarations of the
+    day it ran, however long before the target range (given `runners` covering the history)."""
+    races, runners, results = history
+    first, last = date(2016, 6, 1), date(2016, 6, 3)
+    baseline = runner_features(races, runners, results, feature_days=(first, last))
+    old = pl.col("race_date") < date(2016, 5, 1)
+    stripped = results.with_columns(pl.when(old).then(None).otherwise(pl.col(c)).alias(c) for c in IDS)
+    assert_frame_equal(runner_features(races, runners, stripped, feature_days=(first, last)), baseline)
+    only_range = runners.filter(pl.col("race_date").is_between(first, last))
+    without_history = runner_features(races, only_range, stripped, feature_days=(first, last))
+    assert not without_history["jockey_runs_365d"].equals(baseline["jockey_runs_365d"]), "the fallback matters"
+
+
+def test_the_feature_asset_loads_declarations_through_the_range():
+    from darkhorses_assets.assets.features import HISTORY_THROUGH, runner_features as asset
+    from darkhorses_assets.assets.keys import clean_key
+
+    assert asset.get_partition_mapping(clean_key("runners")) == HISTORY_THROUGH
+    assert asset.get_partition_mapping(clean_key("races")) == HISTORY_THROUGH
 
 
 def test_a_range_equals_each_day_computed_alone(history, features):
@@ -391,3 +520,24 @@ def test_outcomes_skip_abandoned_races_and_keep_non_finishers(history):
     assert abandoned.len() > 0 and not outcomes["race_id"].is_in(abandoned.implode()).any()
     fallers = outcomes.filter(pl.col("finish_status") != "FIN")
     assert fallers.height > 0 and not fallers["won"].any() and not fallers["placed"].any()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The card's race context in clean races
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_merged_races_keep_the_cards_class_distance_going_and_surface():
+    from darkhorses_assets.transforms.races import RACECARD_RACES_SCHEMA, RESULT_RACES_SCHEMA, merge_races
+
+    race = {"race_id": "rac_1", "race_date": date(2025, 5, 1), "region": "GB"}
+    card = {**race, "race_class": 4, "distance_f": 8.0, "going": "Good", "going_group": "good", "surface": "Turf",
+            "has_racecard": True}  # fmt: skip
+    result = {**race, "race_class": 3, "distance_f": 8.1, "going": "Soft", "going_group": "soft", "surface": "AW",
+              "has_result": True}  # fmt: skip
+    merged = merge_races(pl.DataFrame([card], schema=RACECARD_RACES_SCHEMA),
+                         pl.DataFrame([result], schema=RESULT_RACES_SCHEMA)).row(0, named=True)  # fmt: skip
+    assert {c: merged[c] for c in DECLARED} == {c: result[c] for c in DECLARED}, "merged: the official value"
+    assert {c: merged[d] for c, d in DECLARED.items()} == {c: card[c] for c in DECLARED}, "declared_*: the card's"
+    only_result = merge_races(None, pl.DataFrame([result], schema=RESULT_RACES_SCHEMA)).row(0, named=True)
+    assert all(only_result[d] is None for d in DECLARED.values()), "no card, nothing declared"

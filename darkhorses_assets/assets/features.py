@@ -64,7 +64,9 @@ def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: Asset
     ins={
         "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH,
                          metadata={"columns": list(FEATURE_INPUT_COLUMNS["races"])}),
-        "runners": AssetIn(key=clean_key("runners"), metadata={"columns": list(FEATURE_INPUT_COLUMNS["runners"])}),
+        # Through the range, like races: past results lacking an id take the declared one, whatever day they ran.
+        "runners": AssetIn(key=clean_key("runners"), partition_mapping=HISTORY_THROUGH,
+                           metadata={"columns": list(FEATURE_INPUT_COLUMNS["runners"])}),
         "results": AssetIn(key=clean_key("results"), partition_mapping=HISTORY_BEFORE,
                            metadata={"columns": list(FEATURE_INPUT_COLUMNS["results"])}),
     },
@@ -85,7 +87,8 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
     partition_range = window.label
     # Checked on the declared runners, not on `frame`: features are built by joining runners to races, so a
     # runner whose race is missing would vanish from `frame` instead of showing up as an orphan.
-    orphan_rows = runners.join(races.select("race_id"), on="race_id", how="anti")
+    in_window = runners.filter(pl.col("race_date").is_between(window.first, window.last))
+    orphan_rows = in_window.join(races.select("race_id"), on="race_id", how="anti")
     orphans = orphan_rows.height
     frame, checks = _validated(frame, "runner_features", partition_range, FEATURES_KEY)
     yield Output(frame, metadata={"partition_range": partition_range,

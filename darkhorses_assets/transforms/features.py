@@ -27,8 +27,12 @@ Choices:
   (declared RPR). ``field_size`` is the number of declared runners not marked non-runner (from the
   racecard, never from the day's result: clean races' ``field_size`` counts who actually ran);
   ``draw_pct`` = draw ÷ field_size.
-* People and pedigree ids of past runs come from the results (the declaration fills gaps); today's come
-  from the declaration.
+* People and pedigree ids of past runs come from the results (the declaration fills gaps, from the
+  ``runners`` of every history day given, not only the target days); today's come from the declaration.
+* The race's own context is the racecard's: class, distance (and its band), going, going group and surface
+  come from clean races' ``declared_*`` columns (`DECLARED_CONTEXT`), never from the merged columns, which
+  prefer the day's result (official going, distance after rail movements). Course, region, type and handicap
+  flag identify the race and are the merged ones. Past runs (history) use the merged, official values.
 """
 
 from __future__ import annotations
@@ -73,6 +77,15 @@ DISTANCE_WINNER_TOLERANCE_F = 0.5
 FORM_RUNS = 6
 BTN_RUNS = 5
 
+DECLARED_CONTEXT = {
+    "race_class": "declared_race_class",
+    "distance_f": "declared_distance_f",
+    "going": "declared_going",
+    "going_group": "declared_going_group",
+    "surface": "declared_surface",
+}
+"""Feature column → the clean races column it is read from for the race being described: the racecard's value,
+never the merged one (which prefers the day's result: going and distance change on the day)."""
 RACE_COLUMNS = (
     "race_date",
     "course_id",
@@ -103,11 +116,12 @@ RUNNER_COLUMNS = (
     "damsire_id",
 )
 FEATURE_INPUT_COLUMNS = {
-    "races": tuple(dict.fromkeys(("race_id", *RACE_COLUMNS, *HISTORY_RACE_COLUMNS))),
-    "runners": (*RUNNER_COLUMNS, "is_non_runner"),
+    "races": tuple(dict.fromkeys(("race_id", *RACE_COLUMNS, *DECLARED_CONTEXT.values(), *HISTORY_RACE_COLUMNS))),
+    "runners": (*RUNNER_COLUMNS, "is_non_runner", "race_date"),
     "results": HISTORY_RESULT_COLUMNS,
 }
-"""The columns `runner_features` reads of each clean input (its asset loads only these)."""
+"""The columns `runner_features` reads of each clean input (its asset loads only these). ``runners`` must cover the
+history as well as the target days: a past result without a jockey / trainer / … id takes the declared one."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +170,9 @@ def runner_features(
     """Features of every declared runner in the races on ``feature_days`` (a Series of dates, or an
     inclusive ``(first, last)`` range), from results strictly before each race's date. See the module
     docstring for the definitions; columns are `feature_columns()`.
+
+    ``runners`` are the declarations of the target days *and of the history*: a past result lacking a people or
+    pedigree id takes its declared one (`stats.run_events`), whatever day it ran.
     """
     days = target_days(feature_days)
     targets = with_keys(_target_runners(races, runners, days), KEYED_IDS).collect()
@@ -300,7 +317,9 @@ def _target_runners(
 ) -> pl.LazyFrame:
     """Declared runners of the target races with their race context, sorted by date, race and number."""
     race_frame = (
-        races.lazy().select("race_id", *RACE_COLUMNS).filter(pl.col("race_date").is_in(days.implode()))
+        races.lazy()
+        .filter(pl.col("race_date").is_in(days.implode()))
+        .select("race_id", *(pl.col(DECLARED_CONTEXT.get(c, c)).alias(c) for c in RACE_COLUMNS))
     )
     runner_frame = runners.lazy()
     non_runner = (

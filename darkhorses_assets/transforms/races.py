@@ -98,16 +98,29 @@ beside it (`tote_win` + `tote_win_currency`, ...: "£3.25" -> 3.25 "GBP", "€9"
 keeps the place-pays text as given ("£6.90 £1.60"); `tote_pl_amounts` is its amounts in order, one
 per placed horse ([6.9, 1.6], stored as jsonb), in `tote_pl_currency`."""
 
+DECLARED_RACE_COLUMNS: Schema = {
+    "declared_race_class": pl.Int32,
+    "declared_distance_f": pl.Float64,
+    "declared_going": pl.String,
+    "declared_going_group": pl.String,
+    "declared_surface": pl.String,
+}
+"""The racecard's own value of the identity columns a result can change on the day (class, distance — rail
+movements —, going, surface — a turf race moved to the all-weather), kept beside the merged (result-preferred)
+value: what was known before the off, for point-in-time features. Null when the race has no racecard."""
+
 RACECARD_RACES_SCHEMA: Schema = {**RACE_IDENTITY_SCHEMA, **RACECARD_RACE_COLUMNS}
 RESULT_RACES_SCHEMA: Schema = {**RACE_IDENTITY_SCHEMA, **RESULT_RACE_COLUMNS}
 RACES_SCHEMA: Schema = {
     **RACE_IDENTITY_SCHEMA,
     "field_size": pl.Int32,
+    **DECLARED_RACE_COLUMNS,
     **RACECARD_RACE_COLUMNS,
     **RESULT_RACE_COLUMNS,
 }
 """clean.races. `field_size` = horses that ran (`ran`) once resulted, else the declared field
-(`declared_runners`); never 0: a result listing no runners has a null `ran`, like a card without a count."""
+(`declared_runners`); never 0: a result listing no runners has a null `ran`, like a card without a count.
+`declared_*` (DECLARED_RACE_COLUMNS) are the racecard's values of class, distance, going and surface."""
 
 
 def race_identity_expressions(
@@ -173,7 +186,8 @@ def merge_races(racecard_races: pl.DataFrame | None, result_races: pl.DataFrame 
     """One row per race_id from the racecard and result race frames (either may be None/empty).
 
     Racecard-owned columns come only from racecards, result-owned ones only from results, shared
-    identity columns prefer the result. A race seen in one source only is still a race: the other
+    identity columns prefer the result (the racecard's class, distance, going and surface stay in `declared_*`).
+    A race seen in one source only is still a race: the other
     source's columns are null and its `has_*` flag is False."""
     cards = _one_row_per_race(_conform(racecard_races, RACECARD_RACES_SCHEMA))
     results = _one_row_per_race(_conform(result_races, RESULT_RACES_SCHEMA))
@@ -183,7 +197,8 @@ def merge_races(racecard_races: pl.DataFrame | None, result_races: pl.DataFrame 
         for name in RACE_IDENTITY_SCHEMA
         if name != "race_id"
     ]
+    declared = [pl.col(name.removeprefix("declared_")).alias(name) for name in DECLARED_RACE_COLUMNS]
     flags = [pl.col("has_racecard").fill_null(False), pl.col("has_result").fill_null(False)]
     field_size = pl.coalesce(pl.col("ran"), pl.col("declared_runners")).alias("field_size")
-    merged = joined.with_columns(*shared, *flags, field_size)
+    merged = joined.with_columns(*declared).with_columns(*shared, *flags, field_size)
     return merged.select([pl.col(name).cast(dtype) for name, dtype in RACES_SCHEMA.items()])
