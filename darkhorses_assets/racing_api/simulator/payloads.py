@@ -409,8 +409,9 @@ class Payloads:
         centre = max(0, min(last, fraction_index(*_market_price(race, runner)) + shift))
         count = 8 + mix(self.world.seed, 27, race.off_dt.toordinal(), race.off_dt.minute) % 20
         rows = []
-        for bookmaker in names.BOOKMAKERS[:count]:
-            fractional, decimal = PRICE_TEXTS[max(0, min(last, centre + int(rng.random() * 4) - 1))]
+        for index, bookmaker in enumerate(names.BOOKMAKERS[:count]):
+            jitter = int(rng.random() * 4) - 1
+            fractional, decimal = PRICE_TEXTS[max(0, min(last, centre + jitter))]
             rows.append(
                 {
                     "bookmaker": bookmaker,
@@ -419,7 +420,7 @@ class Payloads:
                     "ew_places": ew_places,
                     "ew_denom": ew_denom,
                     "updated": stamp,
-                    "history": [],
+                    "history": self._price_history(race, runner, index, stamped, jitter),
                 }
             )
         num, den = FRACTIONS[centre]
@@ -435,6 +436,18 @@ class Payloads:
                 "history": [],
             }
         )
+        return rows
+
+    def _price_history(self, race: Race, runner: Runner, bookmaker: int, stamped: datetime, jitter: int) -> list:
+        """The bookmaker's earlier prices (`timeline.price_history_stamps`), each where the market stood then."""
+        market = fraction_index(*_market_price(race, runner))
+        last = len(FRACTIONS) - 1
+        rows = []
+        for earlier in timeline.price_history_stamps(self.world.seed, race, runner, bookmaker, stamped):
+            shift = timeline.price_shift(self.world.seed, race, runner, earlier)
+            fractional, decimal = PRICE_TEXTS[max(0, min(last, market + shift + jitter))]
+            rows.append({"fractional": fractional, "decimal": decimal,
+                         "updated": earlier.strftime("%Y-%m-%d %H:%M:%S")})
         return rows
 
     # -- results ---------------------------------------------------------------------------------------

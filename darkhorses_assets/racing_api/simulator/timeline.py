@@ -29,7 +29,12 @@ MARKET_OPENS = time(17, 0)
 """Prices for a day appear at this time on the eve and stay as they are overnight."""
 MARKET_MOVES_FROM = time(8, 0)
 MAX_EARLY_DRIFT = 6
-"""How many steps of the fractional-odds ladder an early price can be away from the SP."""
+"""How many steps of the fractional-odds ladder an early price can be away from the SP (before the lean)."""
+MARKET_LEAN = {1: 4, 2: 2, 3: 1}
+"""Steps longer the early price of the first three home is, on top of the random drift: the late money knows
+something, so markets move toward the winner (a steamer wins more often than its SP alone says)."""
+HISTORY_SHARE = 0.5
+"""Share of bookmakers whose odds carry a `history` of 1–3 earlier prices."""
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -139,14 +144,16 @@ def price_time(race: Race, at: datetime) -> datetime | None:
 
 
 def price_shift(seed: int, race: Race, runner: Runner, stamp: datetime) -> int:
-    """Steps on the odds ladder between the price stamped ``stamp`` and the SP: the eve's drift, shrinking
-    from 08:00 to nothing at the off, plus a step of noise per 5-minute bucket."""
+    """Steps on the odds ladder between the price stamped ``stamp`` and the SP: the eve's drift (random, plus
+    `MARKET_LEAN` for the first three home), shrinking from 08:00 to nothing at the off, plus a step of noise
+    per 5-minute bucket."""
     if stamp >= race.off_dt - timedelta(minutes=1):
         return 0
     ordinal = race.day.toordinal()
     moves_from = _at(race.day, MARKET_MOVES_FROM)
     remaining = min(1.0, (race.off_dt - stamp) / (race.off_dt - moves_from))
     drift = mix(seed, 204, runner.horse.number, ordinal) % (2 * MAX_EARLY_DRIFT + 1) - MAX_EARLY_DRIFT
+    drift += MARKET_LEAN.get(runner.position, 0) if not runner.status else 0
     noise = mix(seed, 205, runner.horse.number, ordinal, int(stamp.timestamp()) // 60) % 3 - 1
     return round(drift * remaining) + noise
 
@@ -165,3 +172,18 @@ def racecard_instant(day: date, now: datetime) -> datetime:
     if day == today + timedelta(days=1) and now >= market_opens(day):
         return market_opens(day)
     return _at(today, time(0))
+
+
+def price_history_stamps(seed: int, race: Race, runner: Runner, bookmaker: int, stamp: datetime) -> list[datetime]:
+    """Earlier stamps of a bookmaker's price (its odds `history`, oldest first): for `HISTORY_SHARE` of
+    (runner, bookmaker) pairs, 1–3 of the eve's opening and the 5-minute buckets from 08:00 before ``stamp``."""
+    key = mix(seed, 206, runner.horse.number, race.day.toordinal(), bookmaker)
+    opens = market_opens(race.day)
+    if unit(key, 1) >= HISTORY_SHARE or stamp <= opens:
+        return []
+    moves_from = _at(race.day, MARKET_MOVES_FROM)
+    candidates = [opens]
+    if stamp > moves_from:
+        candidates += sorted({_grid_time(mix(key, i), moves_from, bucket_start(stamp - BUCKET)) for i in (2, 3)})
+    wanted = 1 + key % 3
+    return sorted({c for c in candidates if c < stamp})[:wanted]
