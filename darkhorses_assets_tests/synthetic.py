@@ -404,3 +404,47 @@ def _skills(draw: _Uniforms) -> dict[str, pl.DataFrame]:
             {"trainer": pl.int_range(TRAINERS, eager=True), "trainer_skill": draw.normal(TRAINERS, "t")}
         ),
     }
+
+
+ODDS_BOOKMAKERS = 6
+"""Bookmakers pricing every synthetic runner (the real cards have ~20: `synthetic_odds(bookmakers=…)`)."""
+
+
+def synthetic_odds(
+    races: pl.DataFrame, runners: pl.DataFrame, results: pl.DataFrame, seed: int, *, bookmakers: int = ODDS_BOOKMAKERS
+) -> pl.DataFrame:
+    """A ``clean.runner_odds`` frame for the runners of resulted races: each bookmaker's price one minute before
+    the off near the SP, and for half of them a ``history`` of one earlier price stamped at 17:00 the eve, moved
+    toward the winner (the first three home were longer earlier: they shorten, the rest drift a little)."""
+    from darkhorses_assets.transforms.racecards import RUNNER_ODDS_SCHEMA
+
+    draw = _Uniforms(seed)
+    priced = (
+        results.select("race_id", "horse_id", "finish_position", "sp_decimal")
+        .join(runners.select("race_id", "horse_id"), on=["race_id", "horse_id"])
+        .join(races.select("race_id", "race_date", "off_dt"), on="race_id")
+        .filter(pl.col("sp_decimal").is_not_null())
+        .with_columns(pl.int_ranges(0, bookmakers).alias("book"))
+        .explode("book")
+    )
+    n = priced.height
+    lean = pl.col("finish_position").replace_strict({1: 0.12, 2: 0.06, 3: 0.03}, default=-0.02, return_dtype=pl.Float64)
+    early = pl.col("sp_decimal") * (lean + 0.4 * (pl.col("u_drift") - 0.5)).exp()
+    history_item = pl.struct(
+        pl.lit(None, pl.String).alias("fractional"),
+        (1 + (early - 1).clip(0.02)).round(2).alias("decimal"),
+        (pl.col("race_date").cast(pl.Datetime("us", "UTC")) - pl.duration(hours=7)).alias("updated"),
+    )
+    frame = priced.with_columns(draw(n, "u_jitter"), draw(n, "u_drift"), draw(n, "u_history")).select(
+        "race_id",
+        "horse_id",
+        "race_date",
+        pl.format("Book {}", pl.col("book")).alias("bookmaker"),
+        (1 + (pl.col("sp_decimal") - 1) * (0.9 + 0.2 * pl.col("u_jitter"))).round(2).alias("decimal"),
+        (pl.col("off_dt") - pl.duration(minutes=1)).alias("updated"),
+        pl.when(pl.col("u_history") < 0.5)
+        .then(pl.concat_list(history_item))
+        .otherwise(pl.lit([], pl.List(RUNNER_ODDS_SCHEMA["history"].inner)))
+        .alias("history"),
+    )
+    return _conform(frame, RUNNER_ODDS_SCHEMA).sort("race_id", "horse_id", "bookmaker")

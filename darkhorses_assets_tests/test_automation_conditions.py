@@ -32,6 +32,8 @@ RAW_RACECARDS, RAW_RESULTS = AssetKey(["raw", "raw_racecards"]), AssetKey(["raw"
 CLEAN = [AssetKey(["clean", name]) for name in ("races", "runners", "results", "non_runners", "runner_odds",
                                                  "quarantine")]
 OUTCOMES = AssetKey(["features", "race_outcomes"])
+MARKET = AssetKey(["features", "market_moves"])
+"""Follows the same day's clean tables, like the outcomes."""
 FEATURES = AssetKey(["features", "runner_features"])
 NIGHTLY = {
     *(AssetKey(["clean", name]) for name in ("horses", "jockeys", "trainers", "owners", "sires", "dams",
@@ -115,11 +117,11 @@ def test_a_race_week_follows_its_raw_data(automation):
     auto.run(at(TODAY, 9, 1), [RAW_RACECARDS], TODAY - timedelta(days=6), NEWEST)
     requested = auto.tick(at(TODAY, 9, 1, 30))
     race_week = days(CHRISTMAS_EVE, NEWEST)  # today-2 … today+7
-    assert requested == {**{key: race_week for key in CLEAN}, OUTCOMES: race_week}
+    assert requested == {**{key: race_week for key in CLEAN}, OUTCOMES: race_week, MARKET: race_week}
     # features wait for their half-hour tick even though their inputs were just asked for
 
     # clean runs for every day but the newest (as if that day's run had failed), Christmas with 0 races
-    auto.run(at(TODAY, 9, 2), [*CLEAN, OUTCOMES], CHRISTMAS_EVE, NEWEST - timedelta(days=1))
+    auto.run(at(TODAY, 9, 2), [*CLEAN, OUTCOMES, MARKET], CHRISTMAS_EVE, NEWEST - timedelta(days=1))
     assert races_on(url, CHRISTMAS) == races_on(url, CHRISTMAS_EVE) == 0
     assert races_on(url, TODAY) > 0 and races_on(url, TODAY + timedelta(days=1)) > 0
     assert auto.tick(at(TODAY, 9, 2, 30)) == {}  # nothing new: nothing asked again
@@ -137,9 +139,9 @@ def test_a_race_week_follows_its_raw_data(automation):
     auto.run(at(TODAY, 13, 40), [RAW_RESULTS], TODAY)
     requested = auto.tick(at(TODAY, 13, 40, 30))
     today_onwards = days(TODAY, NEWEST - timedelta(days=1))
-    assert requested == {**{key: {TODAY.isoformat()} for key in CLEAN}, OUTCOMES: {TODAY.isoformat()},
+    assert requested == {**{key: {TODAY.isoformat()} for key in CLEAN}, OUTCOMES: {TODAY.isoformat()}, MARKET: {TODAY.isoformat()},
                          FEATURES: today_onwards}
-    auto.run(at(TODAY, 13, 41), [*CLEAN, OUTCOMES], TODAY)
+    auto.run(at(TODAY, 13, 41), [*CLEAN, OUTCOMES, MARKET], TODAY)
     auto.run(at(TODAY, 13, 42), [FEATURES], TODAY, NEWEST - timedelta(days=1))
     assert auto.tick(at(TODAY, 13, 42, 30)) == {}
     assert auto.tick(at(TODAY, 13, 43)) == {}
@@ -147,8 +149,8 @@ def test_a_race_week_follows_its_raw_data(automation):
     # more results ten minutes later: clean again at once, features not before the next half hour
     auto.run(at(TODAY, 13, 50), [RAW_RESULTS], TODAY)
     requested = auto.tick(at(TODAY, 13, 50, 30))
-    assert requested == {**{key: {TODAY.isoformat()} for key in CLEAN}, OUTCOMES: {TODAY.isoformat()}}
-    auto.run(at(TODAY, 13, 51), [*CLEAN, OUTCOMES], TODAY)
+    assert requested == {**{key: {TODAY.isoformat()} for key in CLEAN}, OUTCOMES: {TODAY.isoformat()}, MARKET: {TODAY.isoformat()}}
+    auto.run(at(TODAY, 13, 51), [*CLEAN, OUTCOMES, MARKET], TODAY)
     for minute in (51, 55, 59):
         assert FEATURES not in auto.tick(at(TODAY, 13, minute, 30)), minute
     assert auto.tick(at(TODAY, 14, 0, 30)) == {FEATURES: today_onwards}
@@ -156,7 +158,7 @@ def test_a_race_week_follows_its_raw_data(automation):
     # the newest day's clean run succeeds at last: its features follow at once (never asked before)
     auto.run(at(TODAY, 14, 5), CLEAN, NEWEST)
     requested = auto.tick(at(TODAY, 14, 5, 30))
-    assert requested == {OUTCOMES: {NEWEST.isoformat()}, FEATURES: {NEWEST.isoformat()}}
+    assert requested == {OUTCOMES: {NEWEST.isoformat()}, MARKET: {NEWEST.isoformat()}, FEATURES: {NEWEST.isoformat()}}
 
     # dimensions, statistics and the signal: once, after 22:00 UK, not at the next half hour
     assert auto.tick(at(TODAY, 21, 59, 30)) == {}

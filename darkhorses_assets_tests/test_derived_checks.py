@@ -13,7 +13,8 @@ from darkhorses_assets.schemas.features import STATISTICS_ENTITIES
 from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms import stats
 from darkhorses_assets.transforms.features import race_outcomes, runner_features
-from darkhorses_assets_tests.synthetic import synthetic_history
+from darkhorses_assets.transforms.market import market_moves
+from darkhorses_assets_tests.synthetic import synthetic_history, synthetic_odds
 
 DERIVED = sorted(name for name, spec in TABLES.items() if spec.derived)
 
@@ -26,12 +27,13 @@ def derived_frames() -> dict[str, pl.DataFrame]:
     return {
         "runner_features": runner_features(races, runners, results, feature_days=days),
         "race_outcomes": race_outcomes(races, results, days),
+        "market_moves": market_moves(races, runners, synthetic_odds(races, runners, results, 3), feature_days=days),
         **{name: getattr(stats, name)(races, results, last) for name in STATISTICS_ENTITIES},
     }
 
 
 def test_every_derived_table_is_registered():
-    assert DERIVED == sorted(["runner_features", "race_outcomes", *STATISTICS_ENTITIES])
+    assert DERIVED == sorted(["runner_features", "race_outcomes", "market_moves", *STATISTICS_ENTITIES])
 
 
 def results_of(frame: pl.DataFrame, table: str) -> dict[str, object]:
@@ -67,6 +69,9 @@ def test_a_duplicated_or_keyless_row_fails_the_blocking_check_and_is_not_hidden(
     ("runner_features", "field_size", 0, "field_size:in_range(1, 40)"),
     ("race_outcomes", "sp_decimal", 0.5, "sp_decimal:greater_than(1)"),
     ("race_outcomes", "placed", False, "winners_are_placed"),
+    ("market_moves", "consensus_prob", 1.5, "consensus_prob:in_range(0, 1)"),
+    ("market_moves", "race_overround", 3.0, "race_overround:in_range(0.9, 2.0)"),
+    ("market_moves", "late_price", 1.0, "late_price:in_range(1, 1001)"),
     ("jockey_stats", "win_pct_30d", 150.0, "^(win|place)_pct(_.*)?$:in_range(0, 100)"),
     ("sire_stats", "ae_class_3", -0.5, "^ae(_.*)?$:greater_than_or_equal_to(0)"),
     ("trainer_stats", "wins", 10_000, "wins_within_runs"),
@@ -83,3 +88,20 @@ def test_each_soft_rule_fails_on_an_implausible_value(derived_frames, table, col
     assert validation.quarantined.is_empty()
     assert {r.name: r.failing_rows for r in validation.soft_rules if r.failing_rows} == {rule: 1}
     assert not results_of(broken, table)[check_name(table, SOFT_RULES)].passed
+
+
+@pytest.mark.parametrize(("column", "value", "rule"), [
+    ("market_move", "sideways", "market_move:isin(['steamer', 'drifter', 'steady'])"),
+    ("early_at", None, "opening_before_latest"),
+])  # fmt: skip
+def test_market_moves_hard_rules_fail_on_a_broken_row(derived_frames, column, value, rule):
+    frame = derived_frames["market_moves"]
+    first = frame.with_row_index("_i").filter(pl.col("early_at").is_not_null())["_i"][0]
+    broken_value = (pl.col("late_at") + timedelta(minutes=5)) if rule == "opening_before_latest" else pl.lit(value)
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == first).then(broken_value).otherwise(pl.col(column))
+        .cast(frame.schema[column]).alias(column)
+    )
+    hard = results_of(broken, "market_moves")[check_name("market_moves", HARD_RULES)]
+    assert not hard.passed
+    assert hard.metadata["rows_failing_hard_rules"].value == 1

@@ -10,6 +10,7 @@ from darkhorses_assets.assets.clean import clean_assets
 from darkhorses_assets.assets.features import (
     entity_statistics,
     feature_signal,
+    market_moves,
     race_outcomes,
     runner_features,
 )
@@ -69,11 +70,27 @@ def test_features_cover_every_declared_runner_and_ignore_later_results(clean_his
     assert not differing, differing
 
 
+def test_market_moves_cover_every_declared_runner_with_passing_checks(clean_history):
+    url, resources = clean_history
+    sources = [*CLEAN_SOURCES, AssetSpec(clean_key("runner_odds"), partitions_def=race_days,
+                                         metadata={"partition_expr": "race_date"})]
+    results = materialize_days([market_moves, *sources], TARGET_FIRST, TARGET_LAST, resources=resources)
+    assert all(r.success for r in results)
+    checks = [c for r in results for c in r.get_asset_check_evaluations()]
+    assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
+    moves = PostgresClient(url).read_frame(TableRef("features", "market_moves"))
+    with psycopg.connect(url) as conn:
+        declared = conn.execute("SELECT count(*) FROM clean.runners WHERE race_date BETWEEN %s AND %s",
+                                (TARGET_FIRST, TARGET_LAST)).fetchone()[0]
+    assert moves.height == declared > 0
+    assert set(moves["market_move"].drop_nulls()) == {"steamer", "drifter", "steady"}
+
+
 def test_statistics_and_signal_report_build(clean_history):
     url, resources = clean_history
     _features(url, resources)
     sources = [AssetSpec(clean_key("races")), AssetSpec(clean_key("results")),
-               AssetSpec(runner_features.key), AssetSpec(race_outcomes.key)]
+               AssetSpec(runner_features.key), AssetSpec(race_outcomes.key), AssetSpec(market_moves.key)]
     result = materialize([entity_statistics, feature_signal, *sources], resources=resources)
     assert result.success
     with psycopg.connect(url) as conn:
@@ -85,7 +102,7 @@ def test_statistics_and_signal_report_build(clean_history):
         for event in result.get_asset_materialization_events()
         if event.asset_key == feature_signal.key
     )
-    assert "horse_win_pct_365d" in report
+    assert "horse_win_pct_365d" in report and "price_move_pct" in report
 
 
 def test_a_declared_runner_whose_race_is_missing_fails_races_exist(clean_history):

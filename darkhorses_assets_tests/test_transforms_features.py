@@ -393,14 +393,6 @@ def test_declared_ids_fill_history_results_from_any_day(history):
     assert not without_history["jockey_runs_365d"].equals(baseline["jockey_runs_365d"]), "the fallback matters"
 
 
-def test_the_feature_asset_loads_declarations_through_the_range():
-    from darkhorses_assets.assets.features import HISTORY_THROUGH, runner_features as asset
-    from darkhorses_assets.assets.keys import clean_key
-
-    assert asset.get_partition_mapping(clean_key("runners")) == HISTORY_THROUGH
-    assert asset.get_partition_mapping(clean_key("races")) == HISTORY_THROUGH
-
-
 def test_a_range_equals_each_day_computed_alone(history, features):
     races, runners, results = history
     days = [TARGET_FIRST, TARGET_FIRST + timedelta(days=7), TARGET_LAST]

@@ -210,3 +210,23 @@ def test_the_simulators_markets_move_toward_the_winner():
     for column in ("price_move_pct", "consensus_prob"):
         rates = decile_win_rates(moves, won, column)
         assert monotone_trend(rates) > 0.8, (column, rates)
+
+
+def test_history_read_back_from_postgres_as_json_text_gives_the_same_moves(inputs, moves):
+    """A `jsonb` column reads back as JSON text (keys reordered, timestamps ISO-8601 with an offset)."""
+    races, runners, odds = inputs
+    item = pl.element().struct
+    as_text = odds.with_columns(
+        pl.col("history").list.eval(
+            pl.concat_str(
+                pl.lit('{"updated": "'),
+                item.field("updated").dt.convert_time_zone("Europe/London").dt.strftime("%Y-%m-%dT%H:%M:%S%:z"),
+                pl.lit('", "decimal": '),
+                pl.when(item.field("decimal").is_null()).then(pl.lit("null"))
+                .otherwise(item.field("decimal").cast(pl.String)),
+                pl.lit(', "fractional": null}'),
+            )
+        ).list.join(", ").map_elements(lambda text: f"[{text}]", return_dtype=pl.String).alias("history")
+    )  # fmt: skip
+    assert as_text.schema["history"] == pl.String
+    assert_frame_equal(market_moves(races, runners, as_text, feature_days=(FIRST, LAST)), moves)

@@ -30,7 +30,14 @@ from darkhorses_assets.transforms import stats
 from darkhorses_assets.transforms.features import FEATURE_INPUT_COLUMNS
 from darkhorses_assets.transforms.features import race_outcomes as outcomes_of
 from darkhorses_assets.transforms.features import runner_features as features_of
-from darkhorses_assets.transforms.signal import SIGNAL_FEATURES, decile_win_rates, signal_report
+from darkhorses_assets.transforms.market import MARKET_INPUT_COLUMNS
+from darkhorses_assets.transforms.market import market_moves as market_moves_of
+from darkhorses_assets.transforms.signal import (
+    MARKET_SIGNAL_FEATURES,
+    SIGNAL_FEATURES,
+    decile_win_rates,
+    signal_report,
+)
 
 LIFETIME_DAYS = 40_000
 """History reaches back to the first partition: "lifetime" means since the first race day loaded."""
@@ -45,6 +52,7 @@ HISTORY_INS = {
 """Race-outcome and statistics inputs: the columns of clean races / results that `run_events` reads."""
 FEATURES_KEY = features_key("runner_features")
 OUTCOMES_KEY = features_key("race_outcomes")
+MARKET_KEY = features_key("market_moves")
 
 
 def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: AssetKey):
@@ -64,9 +72,10 @@ def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: Asset
     ins={
         "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH,
                          metadata={"columns": list(FEATURE_INPUT_COLUMNS["races"])}),
-        # Through the range, like races: past results lacking an id take the declared one, whatever day they ran.
-        "runners": AssetIn(key=clean_key("runners"), partition_mapping=HISTORY_THROUGH,
-                           metadata={"columns": list(FEATURE_INPUT_COLUMNS["runners"])}),
+        # Same day only: through the range, any never-loaded old runners partition would hold today's features
+        # back in automation (conditions.follows_race_days_half_hourly requires the same-day runners). So the
+        # declared-id fallback for history results sees only the run's range here (issue 19: wiring needs a decision).
+        "runners": AssetIn(key=clean_key("runners"), metadata={"columns": list(FEATURE_INPUT_COLUMNS["runners"])}),
         "results": AssetIn(key=clean_key("results"), partition_mapping=HISTORY_BEFORE,
                            metadata={"columns": list(FEATURE_INPUT_COLUMNS["results"])}),
     },
@@ -125,6 +134,35 @@ def race_outcomes(context: AssetExecutionContext, races: pl.DataFrame, results: 
     yield from checks
 
 
+@asset(
+    key=MARKET_KEY,
+    group_name="features",
+    owners=OWNERS,
+    kinds={"polars", "postgres"},
+    partitions_def=race_days,
+    # A race's market is its own (no history input), so a backfill runs a quarter at a time, like the clean layer.
+    backfill_policy=BackfillPolicy.multi_run(92),
+    metadata={"partition_expr": "race_date"},
+    ins={name: AssetIn(key=clean_key(name), metadata={"columns": list(columns)})
+         for name, columns in MARKET_INPUT_COLUMNS.items()},
+    check_specs=check_specs_for(MARKET_KEY, "market_moves", derived=True),
+)
+def market_moves(context: AssetExecutionContext, races: pl.DataFrame, runners: pl.DataFrame,
+                 runner_odds: pl.DataFrame):
+    """The betting market before the off, per declared runner: opening and latest show (bookmakers' current prices
+    and their odds history, only prices stamped before the off), the move between them (steamer / drifter), the
+    consensus probability, the race's over-round and the runner's market rank."""
+    window = race_day_window(context)
+    frame = market_moves_of(races, runners, runner_odds, feature_days=(window.first, window.last))
+    frame, checks = _validated(frame, "market_moves", window.label, MARKET_KEY)
+    moves = frame["market_move"].value_counts() if frame.height else pl.DataFrame({"market_move": [], "count": []})
+    yield Output(frame, metadata={"partition_range": window.label,
+                                  "priced_runners": MetadataValue.int(int((frame["market_bookmakers"] > 0).sum())),
+                                  **{f"{move}s": MetadataValue.int(count) for move, count in moves.iter_rows()
+                                     if move is not None}})
+    yield from checks
+
+
 STATS = {
     "jockey_stats": stats.jockey_stats, "trainer_stats": stats.trainer_stats, "owner_stats": stats.owner_stats,
     "horse_stats": stats.horse_stats, "sire_stats": stats.sire_stats, "dam_stats": stats.dam_stats,
@@ -167,17 +205,25 @@ def entity_statistics(context: AssetExecutionContext, races: pl.DataFrame, resul
         "runner_features": AssetIn(key=FEATURES_KEY,
                                    metadata={"columns": ["race_id", "horse_id", *SIGNAL_FEATURES]}),
         "race_outcomes": AssetIn(key=OUTCOMES_KEY, metadata={"columns": ["race_id", "horse_id", "won"]}),
+        "market_moves": AssetIn(key=MARKET_KEY, metadata={
+            "columns": ["race_id", "horse_id", *MARKET_SIGNAL_FEATURES],
+            "schema_if_missing": {"race_id": "String", "horse_id": "String",
+                                  **dict.fromkeys(MARKET_SIGNAL_FEATURES, "Float64")}}),
     },
 )
-def feature_signal(runner_features: pl.DataFrame, race_outcomes: pl.DataFrame) -> Output[pl.DataFrame]:
-    """Do the features carry information? Win rate by decile of key form features, as a markdown table."""
+def feature_signal(runner_features: pl.DataFrame, race_outcomes: pl.DataFrame,
+                   market_moves: pl.DataFrame) -> Output[pl.DataFrame]:
+    """Do the features carry information? Win rate by decile of key form features and market moves, as a markdown
+    table."""
+    runner_features = runner_features.join(market_moves, on=["race_id", "horse_id"], how="left")
     report = signal_report(runner_features, race_outcomes)
     frame = pl.concat([
         decile_win_rates(runner_features, race_outcomes, column).with_columns(pl.lit(column).alias("feature"))
-        for column in SIGNAL_FEATURES if column in runner_features.columns
+        for column in (*SIGNAL_FEATURES, *MARKET_SIGNAL_FEATURES) if column in runner_features.columns
     ]) if runner_features.height else pl.DataFrame(schema={"decile": pl.Int32, "win_rate": pl.Float64,
                                                            "len": pl.UInt32, "feature": pl.Utf8})
     return Output(frame, metadata={"signal": MetadataValue.md(report)})
 
 
-feature_assets = with_column_schemas([runner_features, race_outcomes, entity_statistics, feature_signal])
+feature_assets = with_column_schemas([runner_features, race_outcomes, market_moves, entity_statistics,
+                                      feature_signal])

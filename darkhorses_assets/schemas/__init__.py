@@ -30,6 +30,8 @@ from darkhorses_assets.schemas.dimensions import (
     TrainersSoft,
 )
 from darkhorses_assets.schemas.features import (
+    MARKET_MOVES_HARD,
+    MARKET_MOVES_SOFT,
     RACE_OUTCOMES_HARD,
     RACE_OUTCOMES_SOFT,
     RUNNER_FEATURES_HARD,
@@ -94,6 +96,7 @@ TABLES: dict[str, TableSchema] = {
         _table("damsires", DamsiresHard, DamsiresSoft),
         _table("runner_features", RUNNER_FEATURES_HARD, RUNNER_FEATURES_SOFT, derived=True),
         _table("race_outcomes", RACE_OUTCOMES_HARD, RACE_OUTCOMES_SOFT, derived=True),
+        _table("market_moves", MARKET_MOVES_HARD, MARKET_MOVES_SOFT, derived=True),
         *(_table(name, hard, STATISTICS_SOFT, derived=True) for name, hard in STATISTICS_HARD.items()),
     )
 }

@@ -34,6 +34,27 @@ RACE_OUTCOMES_SOFT = pa.DataFrameSchema(
     name="race_outcomes_soft",
 )
 
+MARKET_MOVES_HARD = pa.DataFrameSchema(
+    {**_KEYS, "market_bookmakers": pa.Column(pl.UInt32, nullable=False),
+     "market_move": pa.Column(pl.Utf8, pa.Check.isin(["steamer", "drifter", "steady"]), nullable=True)},
+    unique=["race_id", "horse_id"],
+    checks=[pa.Check(lambda data: data.lazyframe.select((pl.col("early_at") <= pl.col("late_at")).fill_null(True)),
+                     name="opening_before_latest", error="opening_before_latest")],
+    name="market_moves_hard",
+)
+"""Keys; the move is one of three words; the opening show is never stamped after the latest."""
+MARKET_MOVES_SOFT = pa.DataFrameSchema(
+    {
+        "early_price": pa.Column(checks=pa.Check.in_range(1, 1001, include_min=False), nullable=True),
+        "late_price": pa.Column(checks=pa.Check.in_range(1, 1001, include_min=False), nullable=True),
+        "consensus_prob": pa.Column(checks=pa.Check.in_range(0, 1), nullable=True),
+        "race_overround": pa.Column(checks=pa.Check.in_range(0.9, 2.0), nullable=True),
+        "market_rank": pa.Column(checks=pa.Check.in_range(1, 40), nullable=True),
+    },
+    name="market_moves_soft",
+)
+"""Decimal prices in (1, 1001], probabilities 0–1, a book between 90 % and 200 %, ranks 1–40."""
+
 
 def _statistics_hard(entity_id: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
@@ -133,6 +154,19 @@ STATS_DESCRIPTIONS = {
     "days_since_last_run": "Days from the latest run to `as_of`.",
     "days_since_last_win": "Days from the latest win to `as_of`.",
 }
+MARKET_MOVE_DESCRIPTIONS = {
+    "market_bookmakers": "Bookmakers with a price for the runner stamped before the off.",
+    "early_price": "Opening show: median decimal price at the runner's earliest stamp before the off.",
+    "early_at": "Stamp of the opening show (UTC).",
+    "late_price": "Latest show: median over bookmakers of each one's latest decimal price before the off.",
+    "late_at": "Latest stamp among the bookmakers' latest prices before the off (UTC).",
+    "price_move_pct": "100 × (early_price ÷ late_price − 1): change of the implied chance; positive = shortened.",
+    "market_move": "steamer (shortened by a factor ≥ 1.2), drifter (lengthened as much) or steady; null without a "
+                   "price.",
+    "consensus_prob": "Market's win probability: (1 ÷ late_price) ÷ race_overround (sums to 1 over the runners).",
+    "race_overround": "Σ 1 ÷ late_price over the race's runners (the book; 1.15 = 15 % over-round).",
+    "market_rank": "Rank of late_price in the race (1 = favourite; joint favourites share a rank).",
+}
 FEATURE_SIGNAL_DESCRIPTIONS = {
     "feature": "Feature the deciles are taken of.",
     "decile": "Decile of the feature (1 = lowest values).",
@@ -156,6 +190,8 @@ def describe_feature_column(table: str, column: str) -> str | None:
             when = "lifetime, before the race date" if window == "lifetime" else f"{window} the race date"
             return f"{_capitalized(_METRICS[match['metric']])}: {_SUBJECTS[match['subject']]} record, {when}."
         return None
+    if table == "market_moves":
+        return MARKET_MOVE_DESCRIPTIONS.get(column)
     if table == "race_outcomes":
         return RACE_OUTCOME_DESCRIPTIONS.get(column)
     if table == "feature_signal":

@@ -133,9 +133,11 @@ def _runner_key() -> pl.Expr:
 def _prices_before_off(runner_odds: pl.LazyFrame, races: pl.LazyFrame) -> pl.LazyFrame:
     """Every price — current and from ``history`` — stamped before its race's off with a usable decimal (> 1):
     ``_runner`` (`_runner_key`), ``_book`` (the odds row: one runner × bookmaker), ``decimal``, ``updated``."""
+    text = runner_odds.collect_schema()["history"] == pl.String
     # Numbered before the join: the plan below reads `odds` twice, and a join's row order may differ between reads.
     odds = (
-        runner_odds.with_row_index("_book")
+        _with_typed_history(runner_odds)
+        .with_row_index("_book")
         .join(races.select("race_id", "off_dt"), on="race_id", how="inner")
         .filter(pl.col("horse_id").is_not_null())
         .select("_book", _runner_key(), "off_dt", "decimal", "updated", "history")
@@ -150,7 +152,7 @@ def _prices_before_off(runner_odds: pl.LazyFrame, races: pl.LazyFrame) -> pl.Laz
             "_runner",
             "off_dt",
             pl.col("history").struct.field("decimal").alias("decimal"),
-            pl.col("history").struct.field("updated").alias("updated"),
+            _as_utc(pl.col("history").struct.field("updated"), text).alias("updated"),
         )
     )
     return (
@@ -158,3 +160,20 @@ def _prices_before_off(runner_odds: pl.LazyFrame, races: pl.LazyFrame) -> pl.Laz
         .filter((pl.col("decimal") > 1).fill_null(False), (pl.col("updated") < pl.col("off_dt")).fill_null(False))
         .drop("off_dt")
     )
+
+
+_HISTORY_ITEMS = pl.List(pl.Struct({"decimal": pl.Float64, "updated": pl.String}))
+
+
+def _with_typed_history(runner_odds: pl.LazyFrame) -> pl.LazyFrame:
+    """``history`` as a list of structs: as typed by the clean layer, or decoded from the JSON text a Postgres
+    ``jsonb`` column reads back as (``updated`` then an ISO-8601 string, parsed by `_as_utc`)."""
+    if runner_odds.collect_schema()["history"] == pl.String:
+        return runner_odds.with_columns(pl.col("history").str.json_decode(_HISTORY_ITEMS))
+    return runner_odds
+
+
+
+def _as_utc(updated: pl.Expr, text: bool) -> pl.Expr:
+    """A history stamp as a UTC instant: typed already, or ISO-8601 text ("2025-10-01T12:05:00+00:00")."""
+    return updated.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", time_zone="UTC") if text else updated

@@ -5,6 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 SIGNAL_FEATURES = ("horse_win_pct_365d", "jockey_win_pct_14d", "trainer_win_pct_30d", "sire_win_pct")
+MARKET_SIGNAL_FEATURES = ("price_move_pct", "consensus_prob")
+"""Columns of `market_moves` in the report: a steamer (positive move) should win more often, and so should a
+runner the market makes more likely."""
 
 
 def decile_win_rates(features: pl.DataFrame, outcomes: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -26,7 +29,9 @@ def monotone_trend(rates: pl.DataFrame) -> float | None:
     return rates.select(pl.corr("decile", "win_rate", method="spearman")).item()
 
 
-def signal_report(features: pl.DataFrame, outcomes: pl.DataFrame, columns=SIGNAL_FEATURES) -> str:
+def signal_report(
+    features: pl.DataFrame, outcomes: pl.DataFrame, columns=(*SIGNAL_FEATURES, *MARKET_SIGNAL_FEATURES)
+) -> str:
     """Markdown: per feature, the win rate (%) of each decile and the trend."""
     lines = ["| feature | trend (Spearman) | win % by decile (low → high) |", "|---|---|---|"]
     for column in columns:
