@@ -43,8 +43,8 @@ def random_odds(races: pl.DataFrame, runners: pl.DataFrame, seed: int) -> pl.Dat
                          "decimal": rng.choice((*LADDER, None)),
                          "updated": off[race_id] + timedelta(minutes=rng.choice(minutes)),
                          "history": history})  # fmt: skip
-    return pl.DataFrame(rows, schema={k: RUNNER_ODDS_SCHEMA[k] for k in
-                                      ("race_id", "horse_id", "race_date", "bookmaker", "decimal", "updated", "history")})  # fmt: skip
+    columns = ("race_id", "horse_id", "race_date", "bookmaker", "decimal", "updated", "history")
+    return pl.DataFrame(rows, schema={k: RUNNER_ODDS_SCHEMA[k] for k in columns})
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,8 @@ def reference(races: pl.DataFrame, runners: pl.DataFrame, odds: pl.DataFrame) ->
             ratio = early / late
             move = "steamer" if ratio >= MOVE_RATIO else "drifter" if ratio <= 1 / MOVE_RATIO else "steady"
             row.update(market_bookmakers=len(books[key]), early_price=early, early_at=first, late_price=late,
-                       late_at=max(u for _, u in latest), price_move_pct=100 * (ratio - 1), market_move=move)  # fmt: skip
+                       late_at=max(u for _, u in latest), price_move_pct=100 * (ratio - 1),
+                       market_move=move)  # fmt: skip
         expected[key] = row
     by_race = defaultdict(list)
     for (race_id, _), row in expected.items():
