@@ -139,8 +139,8 @@ def test_a_race_week_follows_its_raw_data(automation):
     auto.run(at(TODAY, 13, 40), [RAW_RESULTS], TODAY)
     requested = auto.tick(at(TODAY, 13, 40, 30))
     today_onwards = days(TODAY, NEWEST - timedelta(days=1))
-    assert requested == {**{key: {TODAY.isoformat()} for key in CLEAN}, OUTCOMES: {TODAY.isoformat()}, MARKET: {TODAY.isoformat()},
-                         FEATURES: today_onwards}
+    today = {TODAY.isoformat()}
+    assert requested == {**{key: today for key in CLEAN}, OUTCOMES: today, MARKET: today, FEATURES: today_onwards}
     auto.run(at(TODAY, 13, 41), [*CLEAN, OUTCOMES, MARKET], TODAY)
     auto.run(at(TODAY, 13, 42), [FEATURES], TODAY, NEWEST - timedelta(days=1))
     assert auto.tick(at(TODAY, 13, 42, 30)) == {}
@@ -149,7 +149,7 @@ def test_a_race_week_follows_its_raw_data(automation):
     # more results ten minutes later: clean again at once, features not before the next half hour
     auto.run(at(TODAY, 13, 50), [RAW_RESULTS], TODAY)
     requested = auto.tick(at(TODAY, 13, 50, 30))
-    assert requested == {**{key: {TODAY.isoformat()} for key in CLEAN}, OUTCOMES: {TODAY.isoformat()}, MARKET: {TODAY.isoformat()}}
+    assert requested == {**{key: today for key in CLEAN}, OUTCOMES: today, MARKET: today}
     auto.run(at(TODAY, 13, 51), [*CLEAN, OUTCOMES, MARKET], TODAY)
     for minute in (51, 55, 59):
         assert FEATURES not in auto.tick(at(TODAY, 13, minute, 30)), minute
