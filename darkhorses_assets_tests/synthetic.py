@@ -7,7 +7,8 @@ noise, so form, jockey and trainer records, pedigree and the starting price all 
 race every few weeks over a ≈ 2-year career, so most runners have history. About 0.5 % of races are
 abandoned (declared runners, no results); a few percent of jumps runners do not finish. The racecard's
 going differs from the official (result) going in 1 turf race in 7 and its distance by a quarter furlong in 1
-race in 13 (``declared_*`` columns of clean races), as going and rail movements change on the day.
+race in 13 (``declared_*`` columns of clean races), as going and rail movements change on the day. Every fifth
+course favours low draws in flat races (`DRAW_EDGE`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ GOING_GROUPS = {
     "Standard": "standard",
 }
 JUMP_FALLS = ("PU", "F", "UR")
+DRAW_BIASED_EVERY = 5
+DRAW_EDGE = 0.8
+"""Every 5th course favours low draws in flat races: strength + 0.8 × (0.5 − (draw − 1) ÷ (field − 1))."""
 
 
 class _Uniforms:
@@ -146,6 +150,7 @@ RUNNER_COLUMNS = (
 RESULT_COLUMNS = (
     "race_id",
     "horse_id",
+    "draw",
     "finish_position",
     "finish_status",
     "dead_heat",
@@ -341,7 +346,7 @@ def _results(draw: _Uniforms, races: pl.DataFrame, runners: pl.DataFrame) -> pl.
     skills = _skills(draw)
     ran = (
         runners.join(
-            races.filter(~pl.col("is_abandoned")).select("race_id", "type"),
+            races.filter(~pl.col("is_abandoned")).select("race_id", "type", "course_id"),
             on="race_id",
             how="inner",
             suffix="_race",
@@ -350,7 +355,10 @@ def _results(draw: _Uniforms, races: pl.DataFrame, runners: pl.DataFrame) -> pl.
         .join(skills["trainer"], on="trainer")
     )
     n = ran.height
-    strength = pl.col("ability") + 0.4 * pl.col("jockey_skill") + 0.3 * pl.col("trainer_skill")
+    low_draw = 0.5 - (pl.col("draw") - 1) / (pl.len().over("race_id") - 1).clip(1)
+    biased = pl.col("course_id").str.strip_prefix("crs_").cast(pl.Int64) % DRAW_BIASED_EVERY == 0
+    draw_edge = pl.when(biased & pl.col("draw").is_not_null()).then(DRAW_EDGE * low_draw).otherwise(0.0)
+    strength = pl.col("ability") + 0.4 * pl.col("jockey_skill") + 0.3 * pl.col("trainer_skill") + draw_edge
     fall_rate = pl.when(pl.col("type") == "Flat").then(0.005).otherwise(0.07)
     ran = ran.with_columns(
         (strength + 0.9 * draw.normal(n, "noise")).alias("performance"),

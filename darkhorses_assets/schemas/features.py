@@ -135,6 +135,22 @@ RUNNER_FEATURE_DESCRIPTIONS = {
     "course_winner": "True when the horse won at this course before the race date (from results).",
     "distance_winner": "True when the horse won within half a furlong of this distance before the race date.",
     "cd_winner": "True when the horse won at this course over this distance before the race date.",
+    "field_band": "Declared field size band: small (≤ 7 runners), medium (8–11) or large (≥ 12).",
+    "draw_third": "Third of the field the stall is in: 1 low, 2 middle, 3 high (null without a draw).",
+    "draw_third_runs": "Runs from this draw third at this course, distance band and field band before the race date.",
+    "draw_third_wins": "Wins from this draw third (course × distance band × field band) before the race date.",
+    "draw_third_places": "Places (top 3) from this draw third (course × distance band × field band) before the race "
+                         "date.",
+    "draw_third_win_pct": "Win % of this draw third (course × distance band × field band) before the race date.",
+    "draw_third_place_pct": "Place % of this draw third (course × distance band × field band) before the race date.",
+    "draw_group_runs": "Drawn runs at this course, distance band and field band before the race date.",
+    "draw_group_win_pct": "Win % of all drawn runs at this course, distance band and field band.",
+    "draw_group_place_pct": "Place % of all drawn runs at this course, distance band and field band.",
+    "draw_bias_win": "Draw bias: draw_third_win_pct ÷ draw_group_win_pct (1 = fair, above 1 = this third favoured).",
+    "draw_bias_place": "draw_third_place_pct ÷ draw_group_place_pct (1 = fair).",
+    "draw_stall_runs": "Runs from this stall number at this course, distance band and field band before the race date.",
+    "draw_stall_wins": "Wins from this stall number (course × distance band × field band) before the race date.",
+    "draw_stall_win_pct": "Win % of this stall number (course × distance band × field band) before the race date.",
 }
 RACE_OUTCOME_DESCRIPTIONS = {
     "won": "True when the horse won (dead heats for first count).",

@@ -45,6 +45,7 @@ from functools import reduce
 
 import polars as pl
 
+from darkhorses_assets.transforms.draw_bias import DRAW_BIAS_SCHEMA, draw_bias
 from darkhorses_assets.transforms.stats import (
     HISTORY_RACE_COLUMNS,
     HISTORY_RESULT_COLUMNS,
@@ -118,7 +119,7 @@ RUNNER_COLUMNS = (
 FEATURE_INPUT_COLUMNS = {
     "races": tuple(dict.fromkeys(("race_id", *RACE_COLUMNS, *DECLARED_CONTEXT.values(), *HISTORY_RACE_COLUMNS))),
     "runners": (*RUNNER_COLUMNS, "is_non_runner", "race_date"),
-    "results": HISTORY_RESULT_COLUMNS,
+    "results": (*HISTORY_RESULT_COLUMNS, "draw"),
 }
 """The columns `runner_features` reads of each clean input (its asset loads only these). ``runners`` must cover the
 history as well as the target days: a past result without a jockey / trainer / … id takes the declared one."""
@@ -181,14 +182,16 @@ def runner_features(
     blocks = [(_record(targets.lazy(), events, spec), [*_keys(spec.keys), "ref_date"]) for spec in RECORDS]
     blocks.append((_last_run_form(targets.lazy(), events), [_HORSE, "ref_date"]))
     blocks.append((_winner_flags(targets.lazy(), events), _WINNER_KEYS))
-    return (
+    features = (
         _attach(targets, blocks)
         .lazy()
         .pipe(_with_form)
         .pipe(_with_winner_flags)
-        .select(feature_columns())
+        .select(feature_columns()[: -len(DRAW_FEATURE_COLUMNS)])
         .collect()
     )
+    bias = draw_bias(races, runners, results, feature_days=days).select("race_id", "horse_id", *DRAW_FEATURE_COLUMNS)
+    return features.join(bias, on=["race_id", "horse_id"], how="left", maintain_order="left")
 
 
 def _attach(targets: pl.DataFrame, blocks: list[tuple[pl.LazyFrame, list[str]]]) -> pl.DataFrame:
@@ -264,9 +267,13 @@ def feature_columns() -> list[str]:
         "course_winner",
         "distance_winner",
         "cd_winner",
+        *DRAW_FEATURE_COLUMNS,
     ]
 
 
+DRAW_FEATURE_COLUMNS = tuple(c for c in DRAW_BIAS_SCHEMA if c.startswith("draw_") or c == "field_band")
+"""The draw-bias block (`transforms.draw_bias`: the record of the runner's draw third and stall at this course,
+distance band and field-size band), last in the features."""
 _CONTEXT_COLUMNS = (
     "course_id",
     "region",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import polars as pl
 
-SIGNAL_FEATURES = ("horse_win_pct_365d", "jockey_win_pct_14d", "trainer_win_pct_30d", "sire_win_pct")
+SIGNAL_FEATURES = (
+    "horse_win_pct_365d",
+    "jockey_win_pct_14d",
+    "trainer_win_pct_30d",
+    "sire_win_pct",
+    "draw_bias_win",
+)
 MARKET_SIGNAL_FEATURES = ("price_move_pct", "consensus_prob")
 """Columns of `market_moves` in the report: a steamer (positive move) should win more often, and so should a
 runner the market makes more likely."""

@@ -436,9 +436,26 @@ def _runners(
     if race.type == "Flat":
         stalls = list(range(1, len(runners) + 1))
         rng.shuffle(stalls)
+        edge = draw_edge(world.seed, race.course)
         for runner, stall in zip(runners, stalls, strict=True):
             runner.draw = stall
+            runner.strength += edge * (0.5 - (stall - 1) / max(1, len(runners) - 1))
     return runners
+
+
+DRAW_BIASED_SHARE = 0.25
+"""Share of courses with a draw bias in flat races (the rest are fair)."""
+DRAW_EDGE = 0.5
+"""Strength (in ability units) between the lowest and highest stall at a biased course: low draws are favoured at
+some, high draws at others."""
+
+
+def draw_edge(seed: int, course: Course) -> float:
+    """The course's draw bias: 0 at a fair course, ±`DRAW_EDGE` (positive: low draws favoured) at a biased one."""
+    key = mix(seed, 107, int(course.id.removeprefix("crs_")))
+    if unit(key, 1) >= DRAW_BIASED_SHARE:
+        return 0.0
+    return DRAW_EDGE if unit(key, 2) < 0.5 else -DRAW_EDGE
 
 
 def _run(race: Race, rng: random.Random, seed: int) -> None:
