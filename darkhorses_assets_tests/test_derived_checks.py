@@ -70,7 +70,7 @@ def test_a_duplicated_or_keyless_row_fails_the_blocking_check_and_is_not_hidden(
     ("race_outcomes", "sp_decimal", 0.5, "sp_decimal:greater_than(1)"),
     ("race_outcomes", "placed", False, "winners_are_placed"),
     ("market_moves", "consensus_prob", 1.5, "consensus_prob:in_range(0, 1)"),
-    ("market_moves", "race_overround", 3.0, "race_overround:in_range(0.9, 2.0)"),
+    ("market_moves", "race_overround", 3.0, "race_overround:in_range(0.75, 2.0)"),
     ("market_moves", "late_price", 1.0, "late_price:in_range(1, 1001)"),
     ("jockey_stats", "win_pct_30d", 150.0, "^(win|place)_pct(_.*)?$:in_range(0, 100)"),
     ("sire_stats", "ae_class_3", -0.5, "^ae(_.*)?$:greater_than_or_equal_to(0)"),

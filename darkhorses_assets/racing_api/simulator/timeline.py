@@ -33,6 +33,9 @@ MAX_EARLY_DRIFT = 6
 MARKET_LEAN = {1: 4, 2: 2, 3: 1}
 """Steps longer the early price of the first three home is, on top of the random drift: the late money knows
 something, so markets move toward the winner (a steamer wins more often than its SP alone says)."""
+OTHERS_LEAN = -1
+"""Steps shorter the early price of every other runner is (they drift toward the off): the early book stays near
+the SP's over-round instead of falling under 100 %."""
 HISTORY_SHARE = 0.5
 """Share of bookmakers whose odds carry a `history` of 1–3 earlier prices."""
 
@@ -153,7 +156,7 @@ def price_shift(seed: int, race: Race, runner: Runner, stamp: datetime) -> int:
     moves_from = _at(race.day, MARKET_MOVES_FROM)
     remaining = min(1.0, (race.off_dt - stamp) / (race.off_dt - moves_from))
     drift = mix(seed, 204, runner.horse.number, ordinal) % (2 * MAX_EARLY_DRIFT + 1) - MAX_EARLY_DRIFT
-    drift += MARKET_LEAN.get(runner.position, 0) if not runner.status else 0
+    drift += MARKET_LEAN.get(runner.position, OTHERS_LEAN) if not runner.status else OTHERS_LEAN
     noise = mix(seed, 205, runner.horse.number, ordinal, int(stamp.timestamp()) // 60) % 3 - 1
     return round(drift * remaining) + noise
 
