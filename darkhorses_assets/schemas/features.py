@@ -36,7 +36,9 @@ RACE_OUTCOMES_SOFT = pa.DataFrameSchema(
 
 MARKET_MOVES_HARD = pa.DataFrameSchema(
     {**_KEYS, "market_bookmakers": pa.Column(pl.UInt32, nullable=False),
-     "market_move": pa.Column(pl.Utf8, pa.Check.isin(["steamer", "drifter", "steady"]), nullable=True)},
+     "market_move": pa.Column(pl.Utf8, pa.Check.isin(["steamer", "drifter", "steady"]), nullable=True),
+     "early_at": pa.Column(pl.Datetime("us", "UTC"), nullable=True),
+     "late_at": pa.Column(pl.Datetime("us", "UTC"), nullable=True)},
     unique=["race_id", "horse_id"],
     checks=[pa.Check(lambda data: data.lazyframe.select((pl.col("early_at") <= pl.col("late_at")).fill_null(True)),
                      name="opening_before_latest", error="opening_before_latest")],
