@@ -21,6 +21,8 @@ from darkhorses_assets.local.postgres import (
     with_database,
 )
 from darkhorses_assets.racing_api.limiter import reset_shared_buckets
+from darkhorses_assets.transforms.racecards import parse_racecards
+from darkhorses_assets_tests.racecard_sample import sample_cards
 
 configure_dagster_process()  # as every Dagster process of the project does, before a test module defines assets
 
@@ -72,6 +74,18 @@ def own_server():
     yield start
     for data_dir in started:
         stop_local_postgres(data_dir)
+
+
+@pytest.fixture(scope="session")
+def cards() -> list[dict]:
+    """The real pro-racecard sample's races (`racecard_sample`)."""
+    return sample_cards()
+
+
+@pytest.fixture(scope="session")
+def frames(cards):
+    """The sample parsed by `parse_racecards`."""
+    return parse_racecards(cards)
 
 
 @pytest.fixture(autouse=True)

@@ -17,24 +17,9 @@ import pytest
 from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms.racecards import parse_racecards
 from darkhorses_assets.transforms.races import merge_races
+from darkhorses_assets_tests.racecard_sample import runner
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
-
-
-@pytest.fixture(scope="module")
-def cards() -> list[dict]:
-    return json.loads((SAMPLES / "racecards_pro_2025-10-13_gb_first2.json").read_text())["racecards"]
-
-
-@pytest.fixture(scope="module")
-def frames(cards):
-    return parse_racecards(cards)
-
-
-def runner(frames, horse: str) -> dict:
-    rows = frames.runners.filter(pl.col("horse") == horse).to_dicts()
-    assert len(rows) == 1
-    return rows[0]
 
 
 def test_trainer_form_and_card_texts(frames):

@@ -22,24 +22,9 @@ from darkhorses_assets.transforms.races import (
     merge_races,
 )
 from darkhorses_assets.transforms.results import parse_results
+from darkhorses_assets_tests.racecard_sample import runner
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
-
-
-@pytest.fixture(scope="module")
-def cards() -> list[dict]:
-    return json.loads((SAMPLES / "racecards_pro_2025-10-13_gb_first2.json").read_text())["racecards"]
-
-
-@pytest.fixture(scope="module")
-def frames(cards):
-    return parse_racecards(cards)
-
-
-def runner(frames, horse: str) -> dict:
-    rows = frames.runners.filter(pl.col("horse") == horse).to_dicts()
-    assert len(rows) == 1
-    return rows[0]
 
 
 def test_every_race_runner_and_price_parses_with_keys(cards, frames):
