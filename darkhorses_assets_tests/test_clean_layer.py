@@ -38,6 +38,25 @@ def test_real_samples_clean_without_quarantine():
     assert set(cleaned.tables["races"]["race_id"]) == race_ids
 
 
+@pytest.mark.parametrize("key", ["jockey_id", "trainer_id", "owner_id", "sire_id", "dam_id", "damsire_id"])
+def test_a_result_without_an_id_takes_the_one_its_runner_was_declared_with(key):
+    card = sample("racecards_pro_2025-10-13_gb_first2.json", "racecards")[0]
+    results = sample("results_2025-10-13_gb_first2.json", "results")
+    result_runner = results[0]["runners"][0]
+    card.update(race_id=results[0]["race_id"], date=results[0]["date"])
+    declared = card["runners"][0]
+    declared.update(horse_id=result_runner["horse_id"], **{key: "declared_id"})
+    result_runner[key] = ""
+    cards = [card]
+    cleaned = clean_race_days(raw_rows(cards), raw_rows(results))
+    row = cleaned.tables["results"].filter(pl.col("horse_id") == result_runner["horse_id"],
+                                           pl.col("race_id") == results[0]["race_id"])
+    assert row[key].to_list() == ["declared_id"]
+    assert cleaned.tables["results"][key].null_count() == 0
+    undeclared = clean_race_days(raw_rows(cards).clear(), raw_rows(results)).tables["results"]
+    assert undeclared[key].null_count() == 1
+
+
 def test_a_runner_without_horse_id_is_quarantined_with_its_verbatim_fragment():
     races = sample("racecards_pro_2025-10-13_gb_first2.json", "racecards")
     broken = races[0]["runners"][1]

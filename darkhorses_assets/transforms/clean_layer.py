@@ -2,7 +2,8 @@
 
 Pure (polars + pandera, no Dagster, no I/O): the clean assets only load raw rows, call `clean_race_days`
 and hand the frames to the IO manager. Each source owns its columns: racecards fill declarations and
-odds, results fill outcomes; `merge_races` joins the two race views without one nulling the other.
+odds, results fill outcomes (a result without a jockey, trainer, owner or pedigree id takes the one its runner
+was declared with, so history needs no racecards to be complete); `merge_races` joins the two race views without one nulling the other.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from darkhorses_assets.schemas.validation import (
     reconcile_per_race,
     validate,
 )
+from darkhorses_assets.transforms.participants import with_declared_ids
 from darkhorses_assets.transforms.racecards import parse_racecards
 from darkhorses_assets.transforms.races import merge_races
 from darkhorses_assets.transforms.raw_counts import racecard_counts, result_counts, rows_per_race
@@ -110,6 +112,7 @@ def _clean(
         validations[table] = validate(parsed[table], table, quarantined_race_ids=bad_races)
 
     tables = {table: validations[table].valid for table in CLEAN_TABLES}
+    tables["results"] = with_declared_ids(tables["results"].lazy(), tables["runners"].lazy()).collect()
     race_dates = pl.concat([raw_racecards.select("race_id", "race_date"), raw_results.select("race_id", "race_date")])
     quarantine = _with_race_dates(
         pl.concat([validation.quarantined for validation in validations.values()]), race_dates

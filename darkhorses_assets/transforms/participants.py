@@ -83,3 +83,32 @@ def connections_expressions() -> dict[str, pl.Expr]:
         "owner_id": p.nullify_empty("owner_id"),
         "owner_name": p.nullify_empty("owner"),
     }
+
+
+DECLARED_IDS = ("jockey_id", "trainer_id", "owner_id", *(f"{role}_id" for role in PEDIGREE_ROLES))
+"""The ids a result may lack and its declaration give."""
+
+
+def with_declared_ids(results: pl.LazyFrame, runners: pl.LazyFrame | None) -> pl.LazyFrame:
+    """``results`` with every people and pedigree id (`DECLARED_IDS`) present: the result's own, else the one its
+    runner was declared with in ``runners`` (same race and horse), else null."""
+    ids = DECLARED_IDS
+    have = set(results.collect_schema().names())
+    if runners is None:
+        return results.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ids if c not in have)
+    declared_have = set(runners.collect_schema().names())
+    declared = runners.select(
+        "race_id", "horse_id", *(pl.col(c).alias(f"_declared_{c}") for c in ids if c in declared_have)
+    )
+    return (
+        results.join(declared, on=["race_id", "horse_id"], how="left")
+        .with_columns(
+            pl.coalesce(
+                *([pl.col(c)] if c in have else []),
+                *([pl.col(f"_declared_{c}")] if c in declared_have else []),
+                pl.lit(None, pl.Utf8),
+            ).alias(c)
+            for c in ids
+        )
+        .select(pl.exclude("^_declared_.*$"))
+    )

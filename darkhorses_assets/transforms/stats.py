@@ -31,6 +31,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from darkhorses_assets.transforms.participants import with_declared_ids
+
 VOID_STATUS = "VOI"
 OUTCOME_COLUMNS = ("runs", "wins", "places", "seconds", "thirds", "sp_runs", "sp_wins", "inv_sp")
 """Per-run 0/1 (or 1/SP) columns of `run_events`, ready to be summed."""
@@ -116,7 +118,7 @@ def run_events(
     People and pedigree ids come from the result; where the result has none (or lacks the column) the
     declaration's id is used when ``runners`` is given.
     """
-    results = _with_declared_ids(
+    results = with_declared_ids(
         results.lazy().drop("race_date", strict=False), None if runners is None else runners.lazy()
     )
     race_context = races.lazy().select("race_id", *RACE_CONTEXT, "is_abandoned")
@@ -145,29 +147,6 @@ def run_events(
             (won & has_sp).cast(pl.Int64).alias("sp_wins"),
             pl.when(has_sp).then(1 / pl.col("sp_decimal")).otherwise(0.0).alias("inv_sp"),
         )
-    )
-
-
-def _with_declared_ids(results: pl.LazyFrame, runners: pl.LazyFrame | None) -> pl.LazyFrame:
-    ids = (*PEOPLE_IDS, *PEDIGREE_IDS)
-    have = set(results.collect_schema().names())
-    if runners is None:
-        return results.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ids if c not in have)
-    declared_have = set(runners.collect_schema().names())
-    declared = runners.select(
-        "race_id", "horse_id", *(pl.col(c).alias(f"_declared_{c}") for c in ids if c in declared_have)
-    )
-    return (
-        results.join(declared, on=["race_id", "horse_id"], how="left")
-        .with_columns(
-            pl.coalesce(
-                *([pl.col(c)] if c in have else []),
-                *([pl.col(f"_declared_{c}")] if c in declared_have else []),
-                pl.lit(None, pl.Utf8),
-            ).alias(c)
-            for c in ids
-        )
-        .select(pl.exclude("^_declared_.*$"))
     )
 
 
