@@ -3,7 +3,8 @@
 Pure (polars + pandera, no Dagster, no I/O): the clean assets only load raw rows, call `clean_race_days`
 and hand the frames to the IO manager. Each source owns its columns: racecards fill declarations and
 odds, results fill outcomes (a result without a jockey, trainer, owner or pedigree id takes the one its runner
-was declared with, so history needs no racecards to be complete); `merge_races` joins the two race views without one nulling the other.
+was declared with, so history needs no racecards to be complete); `merge_races` joins the two race views
+without one nulling the other.
 """
 
 from __future__ import annotations
