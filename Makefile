@@ -9,7 +9,7 @@ dev: install
 	$(BIN)/darkhorses dev
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 install: $(VENV)/.installed
 

@@ -27,6 +27,35 @@ from darkhorses_assets_tests.racecard_sample import sample_cards
 configure_dagster_process()  # as every Dagster process of the project does, before a test module defines assets
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_STARTED_POSTGRES = pytest.StashKey[bool]()
+
+
+def _runs_workers(config: pytest.Config) -> bool:
+    """This process hands tests to pytest-xdist workers (`make test` runs `-n 2`)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, the controller owns the embedded Postgres: each worker's `postgres_admin_url` finds it running
+    and leaves it be, and it is stopped once, after the last worker is done."""
+    if _runs_workers(config) and not os.environ.get(DATABASE_URL_ENV):
+        data_dir = project_state_dir() / "pgdata"
+        config.stash[_STARTED_POSTGRES] = not (data_dir / "postmaster.pid").exists()
+        start_local_postgres(data_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_STARTED_POSTGRES, False):
+        stop_local_postgres(project_state_dir() / "pgdata")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests (each starts Dagster processes or drives a whole simulated day) run one after another on one
+    xdist worker: timing bounds such as "slot freed within 2 minutes" hold when two of them never compete for
+    the two cores, while the other worker runs the rest."""
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("slow"))
 
 
 @pytest.fixture(scope="session")

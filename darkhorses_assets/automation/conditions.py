@@ -35,6 +35,32 @@ RAW_RESULTS = AssetSelection.assets(raw_key("raw_results"))
 
 
 def _settled() -> AutomationCondition:
+def since_requested(trigger: AutomationCondition) -> AutomationCondition:
+    """`trigger` has been true since the asset was last requested."""
+    return trigger.since(AutomationCondition.newly_requested())
+
+
+def upstream_updated() -> AutomationCondition:
+    """An input partition was updated after this partition last was, or after its last request if that run failed.
+
+    Not Dagster's `any_deps_updated().since_last_handled()`: in dagster 1.13 an OR (both its reset and the trigger
+    are ORs) drops the timestamps `since` uses to order a trigger and a reset seen in the same tick, so an upstream
+    update seen in the tick right after the asset's own request or update was lost until the next one
+    (`test_raceday`: results up to 21 minutes late with the automation ticking every 3 minutes). Here:
+    - the main term compares timestamps (an input's update vs. this partition's own): a run that updated both
+      resets it, a later input update wins;
+    - it stops after a failed run (no request every tick while something is broken); the second term then asks
+      again once a new input update arrives after the failed request.
+    """
+    input_newer = AutomationCondition.any_deps_match(AutomationCondition.newly_updated()).since(
+        AutomationCondition.newly_updated()
+    )
+    return (
+        (input_newer & ~AutomationCondition.execution_failed())
+        | since_requested(AutomationCondition.any_deps_updated())
+    ).with_label("an input updated since")
+
+
     return ~AutomationCondition.any_deps_in_progress() & ~AutomationCondition.in_progress()
 
 
@@ -45,7 +71,7 @@ def follows_race_days(optional_inputs: AssetSelection | None = None) -> Automati
         missing = missing.ignore(optional_inputs)
     return (
         AutomationCondition.in_latest_time_window(RACE_WEEK)
-        & AutomationCondition.any_deps_updated().since_last_handled()
+        & (upstream_updated() | AutomationCondition.any_deps_match(AutomationCondition.will_be_requested()))
         & ~missing
         & _settled()
     ).with_label("follows the race week's upstream")
@@ -55,8 +81,8 @@ def follows_race_days_half_hourly() -> AutomationCondition:
     """`follows_race_days`, but requested at most once per half hour per partition."""
     return (
         AutomationCondition.in_latest_time_window(RACE_WEEK)
-        & AutomationCondition.any_deps_updated().since_last_handled()
-        & AutomationCondition.cron_tick_passed(FEATURES_CRON, RACE_TIMEZONE).since_last_handled()
+        & upstream_updated()
+        & since_requested(AutomationCondition.cron_tick_passed(FEATURES_CRON, RACE_TIMEZONE))
         & ~AutomationCondition.any_deps_missing().ignore(HISTORY_INPUTS)
         & _settled()
     ).with_label("follows upstream, half-hourly")
@@ -68,7 +94,7 @@ def nightly(race_day_tables: AssetSelection) -> AutomationCondition:
     Race-day inputs are read over every stored partition, so a day never loaded does not hold it back.
     """
     return (
-        AutomationCondition.cron_tick_passed(NIGHTLY_CRON, RACE_TIMEZONE).since_last_handled()
+        since_requested(AutomationCondition.cron_tick_passed(NIGHTLY_CRON, RACE_TIMEZONE))
         & ~AutomationCondition.any_deps_missing().ignore(race_day_tables)
         & _settled()
     ).with_label("nightly after racing (22:00 UK)")
