@@ -34,7 +34,6 @@ HISTORY_INPUTS = AssetSelection.assets(clean_key("races"), clean_key("results"))
 RAW_RESULTS = AssetSelection.assets(raw_key("raw_results"))
 
 
-def _settled() -> AutomationCondition:
 def since_requested(trigger: AutomationCondition) -> AutomationCondition:
     """`trigger` has been true since the asset was last requested."""
     return trigger.since(AutomationCondition.newly_requested())
@@ -61,6 +60,7 @@ def upstream_updated() -> AutomationCondition:
     ).with_label("an input updated since")
 
 
+def _settled() -> AutomationCondition:
     return ~AutomationCondition.any_deps_in_progress() & ~AutomationCondition.in_progress()
 
 
