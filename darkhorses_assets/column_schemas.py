@@ -58,7 +58,7 @@ def _raw_schemas() -> dict[str, Schema]:
 
 def _feature_schemas() -> dict[str, Schema]:
     """Output schemas of the feature and statistics transforms, computed on empty (typed) clean inputs."""
-    from darkhorses_assets.transforms import features, market, stats
+    from darkhorses_assets.transforms import features, market, speed, stats
     from darkhorses_assets.transforms.racecards import RUNNERS_SCHEMA
     from darkhorses_assets.transforms.races import RACES_SCHEMA
     from darkhorses_assets.transforms.results import RESULTS_SCHEMA
@@ -74,6 +74,7 @@ def _feature_schemas() -> dict[str, Schema]:
         "runner_features": features.runner_features(races, runners, results, feature_days=(day, day)).schema,
         "race_outcomes": features.race_outcomes(races, results, (day, day)).schema,
         "market_moves": market.MARKET_SCHEMA,
+        "speed_figures": speed.SPEED_FIGURE_SCHEMA,
         "feature_signal": {"decile": pl.Int32(), "win_rate": pl.Float64(), "len": pl.UInt32(),
                            "feature": pl.Utf8()},
         **{name: compute(races, results, day).schema for name, compute in entity_stats.items()},

@@ -8,7 +8,8 @@ race every few weeks over a ≈ 2-year career, so most runners have history. Abo
 abandoned (declared runners, no results); a few percent of jumps runners do not finish. The racecard's
 going differs from the official (result) going in 1 turf race in 7 and its distance by a quarter furlong in 1
 race in 13 (``declared_*`` columns of clean races), as going and rail movements change on the day. Every fifth
-course favours low draws in flat races (`DRAW_EDGE`).
+course favours low draws in flat races (`DRAW_EDGE`). Winning times carry the winner's performance (so every
+runner's time, with its beaten lengths, carries its own), the going and the class (`_with_winning_times`).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def synthetic_history(
         runners.group_by("race_id").agg(pl.len().cast(pl.Int64).alias("field_size")), on="race_id"
     )
     results = _results(draw, races, runners)
+    races = _with_winning_times(races, results, seed)
     return (
         _conform(races.select(RACE_COLUMNS), RACES_SCHEMA).sort("off_dt", "race_id"),
         _conform(runners.select(*RUNNER_COLUMNS, "race_date"), RUNNERS_SCHEMA).sort("race_id", "number"),
@@ -129,6 +131,7 @@ RACE_COLUMNS = (
     "declared_going",
     "declared_going_group",
     "declared_surface",
+    "winning_time_s",
 )
 RUNNER_COLUMNS = (
     "race_id",
@@ -400,6 +403,43 @@ def _results(draw: _Uniforms, races: pl.DataFrame, runners: pl.DataFrame) -> pl.
         )
         .drop("rpr")
         .rename({"rpr_result": "rpr"})
+    )
+
+
+SECONDS_PER_FURLONG = {"Flat": 12.6, "Hurdle": 14.3, "Chase": 14.8, "NH Flat": 14.0}
+GROUND_EFFECT = 0.025
+GOING_VALUES = {"Good To Firm": -0.5, "Good": 0.0, "Good To Soft": 0.5, "Soft": 1.0, "Heavy": 1.5}
+"""Each step of going (the simulator's scale) slows a race by 2.5 %."""
+
+
+def _with_winning_times(races: pl.DataFrame, results: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """``winning_time_s``: distance × seconds per furlong of the type (1 % less on AW), slowed 2.5 % per step of
+    the race's going (`GOING_VALUES`), minus the winner's performance in lengths (6 a unit, as beaten lengths) at
+    6 lengths a second on the flat and 5 over jumps, minus 0.05 s/f per class above 4 (classes here do not follow
+    ability, so their pace is put in), plus ±0.15 s of per-race noise (a hash). No random draws: every other
+    column stays as it was."""
+    best = (
+        results.filter(pl.col("finish_status") == "FIN")
+        .group_by("race_id")
+        .agg(pl.col("performance").max().alias("_best"))
+    )
+    noise = pl.col("race_id").hash(seed + 1) % 1_000_003 / 1_000_003 - 0.5
+    base = (
+        pl.col("distance_f")
+        * pl.col("type").replace_strict(SECONDS_PER_FURLONG, return_dtype=pl.Float64)
+        * pl.when(pl.col("surface") == "AW").then(0.99).otherwise(1.0)
+    )
+    seconds_per_length = pl.when(pl.col("type") == "Flat").then(1 / 6).otherwise(1 / 5)
+    time = (
+        base * (1 + GROUND_EFFECT * pl.col("going").replace_strict(GOING_VALUES, default=0.0, return_dtype=pl.Float64))
+        - pl.col("_best") * 6 * seconds_per_length
+        + 0.05 * (pl.col("race_class").fill_null(4) - 4) * pl.col("distance_f")
+        + 0.3 * noise
+    )
+    return (
+        races.join(best, on="race_id", how="left")
+        .with_columns(pl.when(~pl.col("is_abandoned")).then(time.round(2)).alias("winning_time_s"))
+        .drop("_best")
     )
 
 

@@ -34,6 +34,8 @@ CLEAN = [AssetKey(["clean", name]) for name in ("races", "runners", "results", "
 OUTCOMES = AssetKey(["features", "race_outcomes"])
 MARKET = AssetKey(["features", "market_moves"])
 """Follows the same day's clean tables, like the outcomes."""
+SPEED = AssetKey(["features", "speed_figures"])
+"""Follows the same day's clean results and the races up to its day: a day's new results ask for the days after."""
 FEATURES = AssetKey(["features", "runner_features"])
 NIGHTLY = {
     *(AssetKey(["clean", name]) for name in ("horses", "jockeys", "trainers", "owners", "sires", "dams",
@@ -117,11 +119,12 @@ def test_a_race_week_follows_its_raw_data(automation):
     auto.run(at(TODAY, 9, 1), [RAW_RACECARDS], TODAY - timedelta(days=6), NEWEST)
     requested = auto.tick(at(TODAY, 9, 1, 30))
     race_week = days(CHRISTMAS_EVE, NEWEST)  # today-2 … today+7
-    assert requested == {**{key: race_week for key in CLEAN}, OUTCOMES: race_week, MARKET: race_week}
+    assert requested == {**{key: race_week for key in CLEAN}, OUTCOMES: race_week, MARKET: race_week,
+                         SPEED: race_week}
     # features wait for their half-hour tick even though their inputs were just asked for
 
     # clean runs for every day but the newest (as if that day's run had failed), Christmas with 0 races
-    auto.run(at(TODAY, 9, 2), [*CLEAN, OUTCOMES, MARKET], CHRISTMAS_EVE, NEWEST - timedelta(days=1))
+    auto.run(at(TODAY, 9, 2), [*CLEAN, OUTCOMES, MARKET, SPEED], CHRISTMAS_EVE, NEWEST - timedelta(days=1))
     assert races_on(url, CHRISTMAS) == races_on(url, CHRISTMAS_EVE) == 0
     assert races_on(url, TODAY) > 0 and races_on(url, TODAY + timedelta(days=1)) > 0
     assert auto.tick(at(TODAY, 9, 2, 30)) == {}  # nothing new: nothing asked again
@@ -140,8 +143,10 @@ def test_a_race_week_follows_its_raw_data(automation):
     requested = auto.tick(at(TODAY, 13, 40, 30))
     today_onwards = days(TODAY, NEWEST - timedelta(days=1))
     today = {TODAY.isoformat()}
-    assert requested == {**{key: today for key in CLEAN}, OUTCOMES: today, MARKET: today, FEATURES: today_onwards}
+    assert requested == {**{key: today for key in CLEAN}, OUTCOMES: today, MARKET: today, SPEED: today_onwards,
+                         FEATURES: today_onwards}
     auto.run(at(TODAY, 13, 41), [*CLEAN, OUTCOMES, MARKET], TODAY)
+    auto.run(at(TODAY, 13, 41, 30), [SPEED], TODAY, NEWEST - timedelta(days=1))
     auto.run(at(TODAY, 13, 42), [FEATURES], TODAY, NEWEST - timedelta(days=1))
     assert auto.tick(at(TODAY, 13, 42, 30)) == {}
     assert auto.tick(at(TODAY, 13, 43)) == {}
@@ -149,8 +154,9 @@ def test_a_race_week_follows_its_raw_data(automation):
     # more results ten minutes later: clean again at once, features not before the next half hour
     auto.run(at(TODAY, 13, 50), [RAW_RESULTS], TODAY)
     requested = auto.tick(at(TODAY, 13, 50, 30))
-    assert requested == {**{key: today for key in CLEAN}, OUTCOMES: today, MARKET: today}
+    assert requested == {**{key: today for key in CLEAN}, OUTCOMES: today, MARKET: today, SPEED: today_onwards}
     auto.run(at(TODAY, 13, 51), [*CLEAN, OUTCOMES, MARKET], TODAY)
+    auto.run(at(TODAY, 13, 51, 30), [SPEED], TODAY, NEWEST - timedelta(days=1))
     for minute in (51, 55, 59):
         assert FEATURES not in auto.tick(at(TODAY, 13, minute, 30)), minute
     assert auto.tick(at(TODAY, 14, 0, 30)) == {FEATURES: today_onwards}
@@ -158,7 +164,8 @@ def test_a_race_week_follows_its_raw_data(automation):
     # the newest day's clean run succeeds at last: its features follow at once (never asked before)
     auto.run(at(TODAY, 14, 5), CLEAN, NEWEST)
     requested = auto.tick(at(TODAY, 14, 5, 30))
-    assert requested == {OUTCOMES: {NEWEST.isoformat()}, MARKET: {NEWEST.isoformat()}, FEATURES: {NEWEST.isoformat()}}
+    newest = {NEWEST.isoformat()}
+    assert requested == {OUTCOMES: newest, MARKET: newest, SPEED: newest, FEATURES: newest}
 
     # dimensions, statistics and the signal: once, after 22:00 UK, not at the next half hour
     assert auto.tick(at(TODAY, 21, 59, 30)) == {}

@@ -14,6 +14,7 @@ from darkhorses_assets.schemas.validation import validate
 from darkhorses_assets.transforms import stats
 from darkhorses_assets.transforms.features import race_outcomes, runner_features
 from darkhorses_assets.transforms.market import market_moves
+from darkhorses_assets.transforms.speed import speed_figures
 from darkhorses_assets_tests.synthetic import synthetic_history, synthetic_odds
 
 DERIVED = sorted(name for name, spec in TABLES.items() if spec.derived)
@@ -28,12 +29,14 @@ def derived_frames() -> dict[str, pl.DataFrame]:
         "runner_features": runner_features(races, runners, results, feature_days=days),
         "race_outcomes": race_outcomes(races, results, days),
         "market_moves": market_moves(races, runners, synthetic_odds(races, runners, results, 3), feature_days=days),
+        "speed_figures": speed_figures(races, results, figure_days=days),
         **{name: getattr(stats, name)(races, results, last) for name in STATISTICS_ENTITIES},
     }
 
 
 def test_every_derived_table_is_registered():
-    assert DERIVED == sorted(["runner_features", "race_outcomes", "market_moves", *STATISTICS_ENTITIES])
+    assert DERIVED == sorted(["runner_features", "race_outcomes", "market_moves", "speed_figures",
+                              *STATISTICS_ENTITIES])
 
 
 def results_of(frame: pl.DataFrame, table: str) -> dict[str, object]:
@@ -72,13 +75,19 @@ def test_a_duplicated_or_keyless_row_fails_the_blocking_check_and_is_not_hidden(
     ("market_moves", "consensus_prob", 1.5, "consensus_prob:in_range(0, 1)"),
     ("market_moves", "race_overround", 3.0, "race_overround:in_range(0.75, 2.0)"),
     ("market_moves", "late_price", 1.0, "late_price:in_range(1, 1001)"),
+    ("runner_features", "speed_last", -400.0, "speed_last:in_range(-150, 200)"),
+    ("speed_figures", "speed_figure", -400.0, "speed_figure:in_range(-150, 200)"),
+    ("speed_figures", "going_allowance_s_per_f", 4.0, "going_allowance_s_per_f:in_range(-1.5, 2.5)"),
+    ("speed_figures", "seconds_per_length", 1.0, "seconds_per_length:in_range(0.1, 0.3)"),
+    ("speed_figures", "standard_time_s", 5.0, "standard_time_s:in_range(40, 700)"),
     ("jockey_stats", "win_pct_30d", 150.0, "^(win|place)_pct(_.*)?$:in_range(0, 100)"),
     ("sire_stats", "ae_class_3", -0.5, "^ae(_.*)?$:greater_than_or_equal_to(0)"),
     ("trainer_stats", "wins", 10_000, "wins_within_runs"),
 ])  # fmt: skip
 def test_each_soft_rule_fails_on_an_implausible_value(derived_frames, table, column, value, rule):
     frame = derived_frames[table]
-    where = pl.col("won") if rule == "winners_are_placed" else pl.lit(True)
+    where = (pl.col("won") if rule == "winners_are_placed"
+             else pl.col("speed_figure").is_not_null() if table == "speed_figures" else pl.lit(True))  # fmt: skip
     first = frame.with_row_index("_i").filter(where)["_i"][0]
     broken = frame.with_columns(
         pl.when(pl.int_range(pl.len()) == first).then(pl.lit(value)).otherwise(pl.col(column))

@@ -14,6 +14,7 @@ from polars.testing import assert_frame_equal
 
 from darkhorses_assets.transforms.features import (
     DRAW_FEATURE_COLUMNS,
+    SPEED_FEATURE_COLUMNS,
     feature_columns,
     race_outcomes,
     runner_features,
@@ -289,9 +290,10 @@ def test_features_match_a_brute_force_reference(history, features):
             if got != want and not close:
                 mismatches.append((target["race_id"], target["horse_id"], name, got, want))
     assert not mismatches, mismatches[:20]
-    # The draw-bias block has its own brute-force reference (test_transforms_draw_bias), which also checks that
-    # these columns of runner_features are draw_bias's.
-    assert compared | set(DRAW_FEATURE_COLUMNS) == set(feature_columns()), set(feature_columns()) ^ compared
+    # The draw-bias and speed blocks have their own brute-force references (test_transforms_draw_bias,
+    # test_transforms_speed), which also check that these columns of runner_features are theirs.
+    own_references = {*DRAW_FEATURE_COLUMNS, *SPEED_FEATURE_COLUMNS}
+    assert compared | own_references == set(feature_columns()), set(feature_columns()) ^ compared
     sampled = [got_by_key[(t["race_id"], t["horse_id"])] for t in sample]
     assert sum(r["horse_runs"] > 0 for r in sampled) > 200, "the sample should mostly have form"
     assert any(r["horse_runs"] == 0 for r in sampled), "the sample should hold first-time runners"

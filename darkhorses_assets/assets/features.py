@@ -38,6 +38,8 @@ from darkhorses_assets.transforms.signal import (
     decile_win_rates,
     signal_report,
 )
+from darkhorses_assets.transforms.speed import SPEED_INPUT_COLUMNS
+from darkhorses_assets.transforms.speed import speed_figures as speed_figures_of
 
 LIFETIME_DAYS = 40_000
 """History reaches back to the first partition: "lifetime" means since the first race day loaded."""
@@ -53,6 +55,7 @@ HISTORY_INS = {
 FEATURES_KEY = features_key("runner_features")
 OUTCOMES_KEY = features_key("race_outcomes")
 MARKET_KEY = features_key("market_moves")
+SPEED_KEY = features_key("speed_figures")
 
 
 def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: AssetKey):
@@ -163,6 +166,34 @@ def market_moves(context: AssetExecutionContext, races: pl.DataFrame, runners: p
     yield from checks
 
 
+@asset(
+    key=SPEED_KEY,
+    group_name="features",
+    owners=OWNERS,
+    kinds={"polars", "postgres"},
+    partitions_def=race_days,
+    backfill_policy=BackfillPolicy.single_run(),
+    metadata={"partition_expr": "race_date"},
+    ins={
+        # Standards come from earlier races' winning times: races through the range; results of the days only.
+        "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH,
+                         metadata={"columns": list(SPEED_INPUT_COLUMNS["races"])}),
+        "results": AssetIn(key=clean_key("results"), metadata={"columns": list(SPEED_INPUT_COLUMNS["results"])}),
+    },
+    check_specs=check_specs_for(SPEED_KEY, "speed_figures", derived=True),
+)
+def speed_figures(context: AssetExecutionContext, races: pl.DataFrame, results: pl.DataFrame):
+    """Speed figure of every result: the runner's time (winning time + beaten lengths in seconds) against the
+    standard time of the course × type × surface × distance (median of the last 20 earlier winners, class- and
+    going-corrected; null under 5 earlier races) and the meeting's going allowance, in lbs (`transforms.speed`)."""
+    window = race_day_window(context)
+    frame = speed_figures_of(races, results, figure_days=(window.first, window.last))
+    frame, checks = _validated(frame, "speed_figures", window.label, SPEED_KEY)
+    yield Output(frame, metadata={"partition_range": window.label,
+                                  "figures": MetadataValue.int(int(frame["speed_figure"].is_not_null().sum()))})
+    yield from checks
+
+
 STATS = {
     "jockey_stats": stats.jockey_stats, "trainer_stats": stats.trainer_stats, "owner_stats": stats.owner_stats,
     "horse_stats": stats.horse_stats, "sire_stats": stats.sire_stats, "dam_stats": stats.dam_stats,
@@ -225,5 +256,5 @@ def feature_signal(runner_features: pl.DataFrame, race_outcomes: pl.DataFrame,
     return Output(frame, metadata={"signal": MetadataValue.md(report)})
 
 
-feature_assets = with_column_schemas([runner_features, race_outcomes, market_moves, entity_statistics,
-                                      feature_signal])
+feature_assets = with_column_schemas([runner_features, race_outcomes, market_moves, speed_figures,
+                                      entity_statistics, feature_signal])

@@ -4,7 +4,8 @@
   (yesterday … today+7), not only the newest partition. A day without racing (Christmas Day) has an empty,
   materialized raw partition, so it completes and never blocks a neighbour. Results are not required: a day
   ahead has declarations only.
-- **race_outcomes** follow clean results of the same day.
+- **race_outcomes** follow clean results of the same day; **speed_figures** too, and the clean races of earlier
+  days (their standards), of which a missing old partition does not hold them back.
 - **runner_features** follow clean tables, at most once per half hour per day: every new result of today
   changes the features of all seven days ahead, and recomputing them after each race would read all history
   thirty times a day. Only the declared runners (same day) must exist; history partitions may be missing.
@@ -101,6 +102,7 @@ def nightly(race_day_tables: AssetSelection) -> AutomationCondition:
 
 
 RUNNER_FEATURES = features_key("runner_features")
+SPEED_FIGURES = features_key("speed_figures")
 RAW_HORSE_PROFILES = raw_key("raw_horse_profiles")
 
 
@@ -112,6 +114,8 @@ def condition_for(spec: AssetSpec, parents: Sequence[AssetKey],
         return None
     if spec.key == RUNNER_FEATURES:
         return follows_race_days_half_hourly()
+    if spec.key == SPEED_FIGURES:
+        return follows_race_days(optional_inputs=RAW_RESULTS | AssetSelection.assets(clean_key("races")))
     if spec.partitions_def is not None:
         return follows_race_days(optional_inputs=RAW_RESULTS)
     if RAW_HORSE_PROFILES in parents:

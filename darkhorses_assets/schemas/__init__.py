@@ -36,6 +36,8 @@ from darkhorses_assets.schemas.features import (
     RACE_OUTCOMES_SOFT,
     RUNNER_FEATURES_HARD,
     RUNNER_FEATURES_SOFT,
+    SPEED_FIGURES_HARD,
+    SPEED_FIGURES_SOFT,
     STATISTICS_HARD,
     STATISTICS_SOFT,
 )
@@ -97,6 +99,7 @@ TABLES: dict[str, TableSchema] = {
         _table("runner_features", RUNNER_FEATURES_HARD, RUNNER_FEATURES_SOFT, derived=True),
         _table("race_outcomes", RACE_OUTCOMES_HARD, RACE_OUTCOMES_SOFT, derived=True),
         _table("market_moves", MARKET_MOVES_HARD, MARKET_MOVES_SOFT, derived=True),
+        _table("speed_figures", SPEED_FIGURES_HARD, SPEED_FIGURES_SOFT, derived=True),
         *(_table(name, hard, STATISTICS_SOFT, derived=True) for name, hard in STATISTICS_HARD.items()),
     )
 }

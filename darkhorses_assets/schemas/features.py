@@ -5,6 +5,11 @@ import re
 import pandera.polars as pa
 import polars as pl
 
+from darkhorses_assets.transforms.speed import MIN_STANDARD_RACES, SPEED_FEATURE_SCHEMA
+
+SPEED_FIGURE_RANGE = (-150, 200)
+"""Plausible speed figures: a class-4 winner on standard is 100; a horse tailed off 30 lengths over 5f rates ≈ 10."""
+
 _KEYS = {
     "race_id": pa.Column(pl.Utf8, nullable=False),
     "horse_id": pa.Column(pl.Utf8, nullable=False),
@@ -13,12 +18,44 @@ _KEYS = {
 _PERCENT = pa.Column(checks=pa.Check.in_range(0, 100), nullable=True, regex=True, required=False)
 _COUNT = pa.Column(checks=pa.Check.ge(0), nullable=True, regex=True, required=False)
 
-RUNNER_FEATURES_HARD = pa.DataFrameSchema(_KEYS, unique=["race_id", "horse_id"], name="runner_features_hard")
+_SPEED_FIGURE = pa.Column(checks=pa.Check.in_range(SPEED_FIGURE_RANGE[0], SPEED_FIGURE_RANGE[1]), nullable=True,
+                          regex=True, required=False)
+_ROUNDING = 1e-9
+
+
+def _best_is_best(data) -> pl.LazyFrame:
+    """speed_best is at least speed_last and speed_mean3 (both are among or means of the figures it is the max of)."""
+    if not set(SPEED_FEATURE_SCHEMA) <= set(data.lazyframe.collect_schema().names()):
+        return data.lazyframe.select(pl.lit(True).alias("speed_best_is_best"))
+    best = pl.col("speed_best") + _ROUNDING
+    return data.lazyframe.select(
+        ((pl.col("speed_last") <= best) & (pl.col("speed_mean3") <= best)).fill_null(True).alias("speed_best_is_best")
+    )
+
+
+def _figures_need_history(data) -> pl.LazyFrame:
+    """A horse with speed figures has a best one; one without has none (speed_runs = 0 ⇔ speed_best null)."""
+    if not set(SPEED_FEATURE_SCHEMA) <= set(data.lazyframe.collect_schema().names()):
+        return data.lazyframe.select(pl.lit(True).alias("speed_runs_match"))
+    return data.lazyframe.select(
+        ((pl.col("speed_runs") > 0) == pl.col("speed_best").is_not_null()).fill_null(True).alias("speed_runs_match")
+    )
+
+
+RUNNER_FEATURES_HARD = pa.DataFrameSchema(
+    _KEYS,
+    unique=["race_id", "horse_id"],
+    checks=[pa.Check(_best_is_best, name="speed_best_is_best", error="speed_best_is_best"),
+            pa.Check(_figures_need_history, name="speed_runs_match", error="speed_runs_match")],
+    name="runner_features_hard",
+)
+"""Keys; the speed block is consistent (best ≥ last and mean of three; figures counted ⇔ a best figure)."""
 RUNNER_FEATURES_SOFT = pa.DataFrameSchema(
     {
         r"^.*_(win|place)_pct.*$": _PERCENT,
         r"^.*_runs(_.*)?$": _COUNT,
         "field_size": pa.Column(checks=pa.Check.in_range(1, 40), nullable=True),
+        r"^speed_(last|best|mean3)$": _SPEED_FIGURE,
     },
     name="runner_features_soft",
 )
@@ -58,6 +95,34 @@ MARKET_MOVES_SOFT = pa.DataFrameSchema(
     name="market_moves_soft",
 )
 """Decimal prices in (1, 1001], probabilities 0–1, a book between 75 % and 200 %, ranks 1–40."""
+
+
+def _figures_need_a_standard(data) -> pl.LazyFrame:
+    """No speed figure without a standard resting on at least `MIN_STANDARD_RACES` earlier races."""
+    return data.lazyframe.select(
+        (pl.col("speed_figure").is_null() | (pl.col("standard_races") >= MIN_STANDARD_RACES)).fill_null(False)
+    )
+
+
+SPEED_FIGURES_HARD = pa.DataFrameSchema(
+    {**_KEYS, "standard_races": pa.Column(pl.Int32, pa.Check.ge(0), nullable=False),
+     "meeting_races": pa.Column(pl.Int32, pa.Check.ge(0), nullable=False),
+     "speed_figure": pa.Column(pl.Float64, nullable=True)},
+    unique=["race_id", "horse_id"],
+    checks=[pa.Check(_figures_need_a_standard, name="figure_needs_a_standard", error="figure_needs_a_standard")],
+    name="speed_figures_hard",
+)
+"""Keys; race counts present and non-negative; a figure only where the standard rests on enough races."""
+SPEED_FIGURES_SOFT = pa.DataFrameSchema(
+    {
+        "speed_figure": pa.Column(checks=pa.Check.in_range(*SPEED_FIGURE_RANGE), nullable=True),
+        "standard_time_s": pa.Column(checks=pa.Check.in_range(40, 700), nullable=True),
+        "going_allowance_s_per_f": pa.Column(checks=pa.Check.in_range(-1.5, 2.5), nullable=True),
+        "seconds_per_length": pa.Column(checks=pa.Check.in_range(0.1, 0.3), nullable=True),
+    },
+    name="speed_figures_soft",
+)
+"""Figures −150…200, standards 40–700 s (the winning-time range), allowances −1.5…+2.5 s/f, 0.1–0.3 s a length."""
 
 
 def _statistics_hard(entity_id: str) -> pa.DataFrameSchema:
@@ -155,6 +220,26 @@ RUNNER_FEATURE_DESCRIPTIONS = {
     "draw_stall_runs": "Runs from this stall number at this course, distance band and field band before the race date.",
     "draw_stall_wins": "Wins from this stall number (course × distance band × field band) before the race date.",
     "draw_stall_win_pct": "Win % of this stall number (course × distance band × field band) before the race date.",
+    "speed_last": "Speed figure of the horse's latest run with one, before the race date (`speed_figures`).",
+    "speed_best": "Best speed figure of the horse before the race date.",
+    "speed_mean3": "Mean of the horse's last 3 speed figures before the race date (fewer when it has fewer).",
+    "speed_runs": "Runs of the horse with a speed figure before the race date (0: the speed columns are null).",
+}
+SPEED_FIGURE_DESCRIPTIONS = {
+    "standard_races": "Earlier races (at most 20) of the course × type × surface × distance the standard is the "
+                      "median of; the figure is null under 5.",
+    "standard_time_s": "Standard time: what a class-4 winner runs on normal ground over this course and distance "
+                       "(median of earlier winners, class- and going-corrected), in seconds.",
+    "meeting_races": "Races of the meeting (course × day × surface) with a standard; under 3 the going allowance is "
+                     "the typical one of the official going.",
+    "going_allowance_s_per_f": "Going allowance: seconds per furlong the meeting's ground added (median of its races' "
+                               "deviations from standard; negative = fast).",
+    "seconds_per_length": "Seconds per length used for this race (by code and going).",
+    "lbs_per_second": "Pounds per second over this distance (90 ÷ furlongs).",
+    "time_vs_standard_s": "Runner's time (winning time + beaten lengths in seconds) minus standard and going "
+                          "allowance, in seconds (negative = faster).",
+    "speed_figure": "Speed figure in lbs: 100 − time_vs_standard_s × lbs_per_second (a class-4 winner running to "
+                    "standard rates 100); null without a standard or for a non-finisher.",
 }
 RACE_OUTCOME_DESCRIPTIONS = {
     "won": "True when the horse won (dead heats for first count).",
@@ -212,6 +297,8 @@ def describe_feature_column(table: str, column: str) -> str | None:
         return None
     if table == "market_moves":
         return MARKET_MOVE_DESCRIPTIONS.get(column)
+    if table == "speed_figures":
+        return SPEED_FIGURE_DESCRIPTIONS.get(column)
     if table == "race_outcomes":
         return RACE_OUTCOME_DESCRIPTIONS.get(column)
     if table == "feature_signal":

@@ -33,6 +33,9 @@ Choices:
   come from clean races' ``declared_*`` columns (`DECLARED_CONTEXT`), never from the merged columns, which
   prefer the day's result (official going, distance after rail movements). Course, region, type and handicap
   flag identify the race and are the merged ones. Past runs (history) use the merged, official values.
+* The last two blocks come from their own modules: draw bias (`transforms.draw_bias`) and speed figures
+  (`transforms.speed`: ``speed_last``, ``speed_best``, ``speed_mean3`` and ``speed_runs`` from the horse's speed
+  figures in races strictly before the race date).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from functools import reduce
 import polars as pl
 
 from darkhorses_assets.transforms.draw_bias import DRAW_BIAS_SCHEMA, draw_bias
+from darkhorses_assets.transforms.speed import SPEED_FEATURE_SCHEMA, SPEED_INPUT_COLUMNS, figure_rows, speed_features
 from darkhorses_assets.transforms.stats import (
     HISTORY_RACE_COLUMNS,
     HISTORY_RESULT_COLUMNS,
@@ -117,7 +121,8 @@ RUNNER_COLUMNS = (
     "damsire_id",
 )
 FEATURE_INPUT_COLUMNS = {
-    "races": tuple(dict.fromkeys(("race_id", *RACE_COLUMNS, *DECLARED_CONTEXT.values(), *HISTORY_RACE_COLUMNS))),
+    "races": tuple(dict.fromkeys(("race_id", *RACE_COLUMNS, *DECLARED_CONTEXT.values(), *HISTORY_RACE_COLUMNS,
+                                  *SPEED_INPUT_COLUMNS["races"]))),
     "runners": (*RUNNER_COLUMNS, "is_non_runner", "race_date"),
     "results": (*HISTORY_RESULT_COLUMNS, "draw"),
 }
@@ -187,11 +192,15 @@ def runner_features(
         .lazy()
         .pipe(_with_form)
         .pipe(_with_winner_flags)
-        .select(feature_columns()[: -len(DRAW_FEATURE_COLUMNS)])
+        .select(feature_columns()[: -len(DRAW_FEATURE_COLUMNS) - len(SPEED_FEATURE_COLUMNS)])
         .collect()
     )
     bias = draw_bias(races, runners, results, feature_days=days).select("race_id", "horse_id", *DRAW_FEATURE_COLUMNS)
-    return features.join(bias, on=["race_id", "horse_id"], how="left", maintain_order="left")
+    figures = figure_rows(races, results, before=days.max())
+    speed = speed_features(figures, features.select("race_id", "horse_id", "race_date"))
+    return features.join(bias, on=["race_id", "horse_id"], how="left", maintain_order="left").join(
+        speed, on=["race_id", "horse_id"], how="left", maintain_order="left"
+    )
 
 
 def _attach(targets: pl.DataFrame, blocks: list[tuple[pl.LazyFrame, list[str]]]) -> pl.DataFrame:
@@ -268,12 +277,16 @@ def feature_columns() -> list[str]:
         "distance_winner",
         "cd_winner",
         *DRAW_FEATURE_COLUMNS,
+        *SPEED_FEATURE_COLUMNS,
     ]
 
 
 DRAW_FEATURE_COLUMNS = tuple(c for c in DRAW_BIAS_SCHEMA if c.startswith("draw_") or c == "field_band")
 """The draw-bias block (`transforms.draw_bias`: the record of the runner's draw third and stall at this course,
-distance band and field-size band), last in the features."""
+distance band and field-size band), next to last in the features."""
+SPEED_FEATURE_COLUMNS = tuple(SPEED_FEATURE_SCHEMA)
+"""The speed block (`transforms.speed`: last, best and mean of the last three speed figures before the race date,
+and how many there are), last in the features."""
 _CONTEXT_COLUMNS = (
     "course_id",
     "region",

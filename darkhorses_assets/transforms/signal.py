@@ -10,6 +10,9 @@ SIGNAL_FEATURES = (
     "trainer_win_pct_30d",
     "sire_win_pct",
     "draw_bias_win",
+    "speed_last",
+    "speed_best",
+    "speed_mean3",
 )
 MARKET_SIGNAL_FEATURES = ("price_move_pct", "consensus_prob")
 """Columns of `market_moves` in the report: a steamer (positive move) should win more often, and so should a
