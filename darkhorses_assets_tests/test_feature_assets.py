@@ -13,6 +13,7 @@ from darkhorses_assets.assets.features import (
     market_moves,
     race_outcomes,
     runner_features,
+    speed_figures,
 )
 from darkhorses_assets.assets.keys import clean_key
 from darkhorses_assets.assets.raw import raw_racecards, raw_results
@@ -86,6 +87,26 @@ def test_market_moves_cover_every_declared_runner_with_passing_checks(clean_hist
     assert set(moves["market_move"].drop_nulls()) == {"steamer", "drifter", "steady"}
 
 
+def test_speed_figures_cover_every_result_with_passing_checks(clean_history):
+    """A figure per result of the target days (races through the range give the standards); two weeks of history
+    are too few races for most standards, so most figures are null, never one without a standard of 5 races."""
+    url, resources = clean_history
+    results = materialize_days([speed_figures, *CLEAN_SOURCES], TARGET_FIRST, TARGET_LAST, resources=resources)
+    assert all(r.success for r in results)
+    checks = [c for r in results for c in r.get_asset_check_evaluations()]
+    assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
+    figures = PostgresClient(url).read_frame(TableRef("features", "speed_figures"))
+    with psycopg.connect(url) as conn:
+        timed = conn.execute(
+            "SELECT count(*) FROM clean.results r JOIN clean.races c USING (race_id) WHERE c.race_date BETWEEN %s "
+            "AND %s AND c.winning_time_s > 0 AND NOT coalesce(c.is_abandoned, false) "
+            "AND r.finish_status IS DISTINCT FROM 'VOI'", (TARGET_FIRST, TARGET_LAST)).fetchone()[0]
+    assert figures.height == timed > 0
+    assert (figures["standard_races"] > 0).any()
+    with_figure = figures.filter(figures["speed_figure"].is_not_null())
+    assert (with_figure["standard_races"] >= 5).all()
+
+
 def test_statistics_and_signal_report_build(clean_history):
     url, resources = clean_history
     _features(url, resources)
@@ -102,7 +123,7 @@ def test_statistics_and_signal_report_build(clean_history):
         for event in result.get_asset_materialization_events()
         if event.asset_key == feature_signal.key
     )
-    assert "horse_win_pct_365d" in report and "price_move_pct" in report
+    assert "horse_win_pct_365d" in report and "price_move_pct" in report and "speed_best" in report
 
 
 def test_a_declared_runner_whose_race_is_missing_fails_races_exist(clean_history):
