@@ -40,7 +40,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from darkhorses_assets.transforms.stats import VOID_STATUS, key_of, latest_before, with_keys
+from darkhorses_assets.transforms.stats import KEY_SEED, VOID_STATUS, key_of, with_keys
 
 STANDARD_RACES = 20
 """The standard is the median of at most this many latest earlier races of the group."""
@@ -96,8 +96,11 @@ SPEED_FEATURE_SCHEMA: dict[str, pl.DataType] = {
     "speed_runs": pl.Int32(),
 }
 """Columns `runner_features` gets from `speed_features` (its last block)."""
-_GROUP = ("course_id", "type", "surface", "_distance_key")
-_MEETING = ("course_id", "race_date", "surface")
+_GROUP_COLUMNS = ("course_id", "type", "surface", "_distance_key")
+_MEETING_COLUMNS = ("course_id", "race_date", "surface")
+_GROUP = ("_group",)
+_MEETING = ("_meeting",)
+"""Groups and meetings are matched on a 64-bit hash of their columns (`stats.with_keys`' reasoning: faster)."""
 
 
 def class_adjustment(race_class: pl.Expr) -> pl.Expr:
@@ -137,6 +140,10 @@ def race_standards(races: pl.DataFrame | pl.LazyFrame, *, before: date | None = 
             (pl.col("winning_time_s") / pl.col("distance_f") + class_adjustment(pl.col("race_class"))).alias(
                 "_adjusted_spf"
             ),
+        )
+        .with_columns(
+            pl.struct(*_GROUP_COLUMNS).hash(KEY_SEED).alias("_group"),
+            pl.struct(*_MEETING_COLUMNS).hash(KEY_SEED).alias("_meeting"),
         )
         .sort("race_date", "off_dt", "race_id", nulls_last=True)
         .collect()
@@ -248,34 +255,47 @@ def figure_rows(
 
 
 def speed_features(figures: pl.DataFrame | pl.LazyFrame, targets: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Per (race_id, horse_id, race_date) of ``targets``: `SPEED_FEATURE_SCHEMA` from the horse's figures in races
-    strictly before race_date (the figures' ``off_dt`` order is race_date, race_id within a day; a horse runs once a
-    day in practice, and a day's last figure counts as its latest)."""
-    horse = key_of("horse_id")
-    queries = with_keys(targets.lazy().select("race_id", "horse_id", "race_date"), ["horse_id"])
-    per_horse = (
+    """Per (race_id, horse_id, race_date) of ``targets``, in their order: `SPEED_FEATURE_SCHEMA` from the horse's
+    figures in races strictly before race_date (within a day in race_id order: a horse runs once a day in practice,
+    and a day's last figure counts as its latest)."""
+    horse, figure = key_of("horse_id"), pl.col("speed_figure")
+    queries = with_keys(targets.lazy().select("race_id", "horse_id", "race_date"), ["horse_id"]).collect()
+    state = (
         with_keys(figures.lazy().select("horse_id", "race_date", "race_id", "speed_figure").drop_nulls(), ["horse_id"])
-        .join(queries.select(horse).unique(), on=horse, how="semi")
+        .join(queries.lazy().select(horse).unique(), on=horse, how="semi")
         .sort(horse, "race_date", "race_id")
+        .with_columns(_nth_run(horse).alias("speed_runs"))
         .with_columns(
-            pl.col("speed_figure").alias("speed_last"),
-            pl.col("speed_figure").cum_max().over(horse).alias("speed_best"),
-            pl.col("speed_figure").rolling_mean(3, min_samples=1).over(horse).alias("speed_mean3"),
-            (pl.int_range(pl.len()).over(horse) + 1).alias("speed_runs"),
+            figure.alias("speed_last"),
+            figure.cum_max().over(horse).alias("speed_best"),
+            pl.when(pl.col("speed_runs") >= 3).then((figure + figure.shift(1) + figure.shift(2)) / 3)
+            .when(pl.col("speed_runs") == 2).then((figure + figure.shift(1)) / 2)
+            .otherwise(figure)
+            .alias("speed_mean3"),
         )
-        .unique([horse, "race_date"], keep="last", maintain_order=True)
-    )
-    looked_up = latest_before(
-        per_horse,
-        queries.select(horse, pl.col("race_date").alias("ref_date")),
-        keys=[horse],
-        columns=list(SPEED_FEATURE_SCHEMA),
-        date_alias="_speed_date",
-    )
-    return (
-        queries.join(looked_up, left_on=[horse, "race_date"], right_on=[horse, "ref_date"], how="left",
-                     maintain_order="left")
-        .with_columns(pl.col("speed_runs").fill_null(0))
-        .select("race_id", "horse_id", *(pl.col(c).cast(t) for c, t in SPEED_FEATURE_SCHEMA.items()))
+        .filter(_last_of(horse, "race_date"))  # the horse's state after its last figure of the day
+        .select(horse, "race_date", *SPEED_FEATURE_SCHEMA)
+        .sort("race_date")
         .collect()
     )  # fmt: skip
+    return (
+        queries.with_row_index("_row")
+        .sort("race_date")
+        .join_asof(state, on="race_date", by=horse, strategy="backward", allow_exact_matches=False,
+                   check_sortedness=False)  # both sorted by race_date
+        .sort("_row")
+        .with_columns(pl.col("speed_runs").fill_null(0))
+        .select("race_id", "horse_id", *(pl.col(c).cast(t) for c, t in SPEED_FEATURE_SCHEMA.items()))
+    )  # fmt: skip
+
+
+def _nth_run(entity: str) -> pl.Expr:
+    """1, 2, 3 … along each entity's rows (the frame sorted by entity): a running count without a window."""
+    index = pl.int_range(pl.len())
+    starts = pl.col(entity).ne_missing(pl.col(entity).shift())
+    return index - pl.when(starts).then(index).forward_fill() + 1
+
+
+def _last_of(*keys: str) -> pl.Expr:
+    """True on the last row of each run of equal ``keys`` (the frame sorted by them)."""
+    return pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(-1)) for k in keys)
