@@ -16,9 +16,8 @@ Three steps, each using only races that took place (not abandoned, with a winnin
    going group instead (`TYPICAL_ALLOWANCE_S_PER_F`: firm −0.3, good / standard 0, soft +0.25, heavy +0.6 s/f).
 
    Standards and allowances are estimated twice: the first pass takes the median over raw class-adjusted times
-   (whatever the ground), the second over times corrected by the first pass's allowance (``time − allowance``;
-   uncorrected where the meeting has no allowance), so a course whose recent meetings were soft does not get a
-   slow standard. The figures use the second pass.
+   (whatever the ground), the second over times corrected by the first pass's allowance (``time − allowance``), so
+   a course whose recent meetings were soft does not get a slow standard. The figures use the second pass.
 3. **Speed figure** per result (a runner that finished: a finishing position and beaten lengths, 0 for the
    winner): its time is ``winning_time_s + ovr_btn_lengths × seconds_per_length``, with seconds per length by
    race code and going (`LENGTHS_PER_SECOND`: flat 6 on good or faster ground, 5.5 soft, 5 heavy; jumps 5, 4.5,
