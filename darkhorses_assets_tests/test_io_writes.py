@@ -269,3 +269,21 @@ def test_timestamptz_partition_column(postgres_url):
     before = datetime(2024, 3, 30, 23, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="outside the run's partition"):
         client.write_frame(table, pl.DataFrame({"at": [before], "n": [3]}), window)
+
+
+def test_a_read_failing_mid_copy_raises_the_servers_error_and_the_connection_goes_on(postgres_url):
+    from psycopg import sql
+
+    from darkhorses_assets.io.copy import copy_out
+    from darkhorses_assets.io.types import read_spec
+
+    client = PostgresClient(postgres_url)
+    client.write_frame(TableRef("t", "numbers"), pl.DataFrame({"n": list(range(-50_000, 50_000))}))
+    table = TableRef("t", "numbers").identifier
+    with client.connect() as conn:
+        specs = [read_spec("n", "bigint")]
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            copy_out(conn, table, specs, where=sql.SQL("1 / (n + 10) <> 7"))
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        frame = copy_out(conn, table, specs, where=sql.SQL("n >= %s"), params=(49_990,))
+    assert frame["n"].to_list() == list(range(49_990, 50_000))
