@@ -175,3 +175,14 @@ def test_a_race_week_follows_its_raw_data(automation):
     assert auto.tick(at(TODAY, 22, 1)) == {}
     assert auto.tick(at(TODAY, 22, 30, 30)) == {}
     assert set(auto.tick(at(TODAY + timedelta(days=1), 22, 0, 30))) == NIGHTLY  # the next night again
+
+    # a result landing between clean's own run and the next tick is not lost (Dagster's since_last_handled lost
+    # it: the tick saw clean's update, a reset, and the new raw results, a trigger, and the reset won)
+    next_day = TODAY + timedelta(days=1)
+    auto.run(at(next_day, 22, 40), [RAW_RESULTS], TODAY)
+    assert auto.tick(at(next_day, 22, 40, 30))[CLEAN[0]] == today
+    auto.run(at(next_day, 22, 41), [*CLEAN, OUTCOMES, MARKET], TODAY)
+    auto.run(at(next_day, 22, 41, 20), [RAW_RESULTS], TODAY)
+    assert auto.tick(at(next_day, 22, 41, 30))[CLEAN[0]] == today
+    auto.run(at(next_day, 22, 42), [*CLEAN, OUTCOMES, MARKET], TODAY)
+    assert CLEAN[0] not in auto.tick(at(next_day, 22, 42, 30))

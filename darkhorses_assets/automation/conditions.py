@@ -41,24 +41,27 @@ def since_requested(trigger: AutomationCondition) -> AutomationCondition:
 
 
 def upstream_updated() -> AutomationCondition:
-    """An input partition was updated after this partition last was, or after its last request if that run failed.
+    """An input partition was updated after this partition was last requested and after it was last updated.
 
-    Not Dagster's `any_deps_updated().since_last_handled()`: in dagster 1.13 an OR (both its reset and the trigger
-    are ORs) drops the timestamps `since` uses to order a trigger and a reset seen in the same tick, so an upstream
-    update seen in the tick right after the asset's own request or update was lost until the next one
-    (`test_raceday`: results up to 21 minutes late with the automation ticking every 3 minutes). Here:
-    - the main term compares timestamps (an input's update vs. this partition's own): a run that updated both
-      resets it, a later input update wins;
-    - it stops after a failed run (no request every tick while something is broken); the second term then asks
-      again once a new input update arrives after the failed request.
+    Not Dagster's `any_deps_updated().since_last_handled()`: in dagster 1.13 an OR (its reset is one, and so is
+    `any_deps_updated`) drops the timestamps `since` uses to order a trigger and a reset seen in the same tick,
+    and the reset wins. An upstream update seen in the tick right after the asset's own request or update was
+    lost until the next one (`test_raceday`: results up to 21 minutes late with the automation ticking every 3
+    minutes). Two timed `since`s instead, each with a single reset, so a later input update wins both:
+    - since the last request: a request that failed or never ran is not repeated until new input arrives;
+    - since the last update: a run that updated an input and this asset together (or a person's own
+      materialization) leaves nothing to do.
     """
-    input_newer = AutomationCondition.any_deps_match(AutomationCondition.newly_updated()).since(
-        AutomationCondition.newly_updated()
-    )
+    input_updated = AutomationCondition.any_deps_match(AutomationCondition.newly_updated())
     return (
-        (input_newer & ~AutomationCondition.execution_failed())
-        | since_requested(AutomationCondition.any_deps_updated())
-    ).with_label("an input updated since")
+        input_updated.since(AutomationCondition.newly_requested())
+        & input_updated.since(AutomationCondition.newly_updated())
+    ).with_label("an input updated since the last request and update")
+
+
+def _inputs_changed() -> AutomationCondition:
+    """`upstream_updated`, or an input is requested in this same tick (the asset rides along in its run)."""
+    return upstream_updated() | AutomationCondition.any_deps_match(AutomationCondition.will_be_requested())
 
 
 def _settled() -> AutomationCondition:
@@ -72,7 +75,7 @@ def follows_race_days(optional_inputs: AssetSelection | None = None) -> Automati
         missing = missing.ignore(optional_inputs)
     return (
         AutomationCondition.in_latest_time_window(RACE_WEEK)
-        & (upstream_updated() | AutomationCondition.any_deps_match(AutomationCondition.will_be_requested()))
+        & _inputs_changed()
         & ~missing
         & _settled()
     ).with_label("follows the race week's upstream")
@@ -82,7 +85,7 @@ def follows_race_days_half_hourly() -> AutomationCondition:
     """`follows_race_days`, but requested at most once per half hour per partition."""
     return (
         AutomationCondition.in_latest_time_window(RACE_WEEK)
-        & upstream_updated()
+        & _inputs_changed()
         & since_requested(AutomationCondition.cron_tick_passed(FEATURES_CRON, RACE_TIMEZONE))
         & ~AutomationCondition.any_deps_missing().ignore(HISTORY_INPUTS)
         & _settled()
