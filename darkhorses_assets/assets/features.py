@@ -75,9 +75,9 @@ def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: Asset
     ins={
         "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH,
                          metadata={"columns": list(FEATURE_INPUT_COLUMNS["races"])}),
-        # Same day only: through the range, any never-loaded old runners partition would hold today's features
-        # back in automation (conditions.follows_race_days_half_hourly requires the same-day runners). So the
-        # declared-id fallback for history results sees only the run's range here (issue 19: wiring needs a decision).
+        # Same day only: history results already carry their declared ids (clean_layer fills a missing one from
+        # the same day's racecard), and a runners input through the range would let any never-loaded old
+        # partition hold today's features back in automation.
         "runners": AssetIn(key=clean_key("runners"), metadata={"columns": list(FEATURE_INPUT_COLUMNS["runners"])}),
         "results": AssetIn(key=clean_key("results"), partition_mapping=HISTORY_BEFORE,
                            metadata={"columns": list(FEATURE_INPUT_COLUMNS["results"])}),

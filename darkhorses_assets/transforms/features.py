@@ -126,8 +126,7 @@ FEATURE_INPUT_COLUMNS = {
     "runners": (*RUNNER_COLUMNS, "is_non_runner", "race_date"),
     "results": (*HISTORY_RESULT_COLUMNS, "draw"),
 }
-"""The columns `runner_features` reads of each clean input (its asset loads only these). ``runners`` must cover the
-history as well as the target days: a past result without a jockey / trainer / … id takes the declared one."""
+"""The columns `runner_features` reads of each clean input (its asset loads only these)."""
 
 
 @dataclass(frozen=True)
@@ -177,8 +176,9 @@ def runner_features(
     inclusive ``(first, last)`` range), from results strictly before each race's date. See the module
     docstring for the definitions; columns are `feature_columns()`.
 
-    ``runners`` are the declarations of the target days *and of the history*: a past result lacking a people or
-    pedigree id takes its declared one (`stats.run_events`), whatever day it ran.
+    ``runners`` are the declarations of the target days (more days are fine): a result lacking a people or
+    pedigree id takes its declared one (`stats.run_events`). Clean results already carry them (`clean_layer`
+    fills a missing id from the same day's racecard), so the asset passes the target days' runners only.
     """
     days = target_days(feature_days)
     targets = with_keys(_target_runners(races, runners, days), KEYED_IDS).collect()
