@@ -64,7 +64,7 @@ def main() -> int:
                    for n in ("races", "runners", "results", "runner_odds")]
         print(f"computing features for {first} .. {last} ({runners} runners) in one run…", flush=True)
         started = time.perf_counter()
-        # As a backfill runs them: each asset by its BackfillPolicy (market_moves a quarter per run).
+        # As a backfill runs them: each asset by its BackfillPolicy (market_moves a year per run).
         materialize_days([runner_features, race_outcomes, speed_figures, *sources], first, last,
                          resources=bench.resources, instance=bench.instance, days_per_run=100_000)
         materialize_days([market_moves, *sources], first, last, resources=bench.resources, instance=bench.instance,
