@@ -53,6 +53,15 @@ def _features(url, resources):
     return PostgresClient(url).read_frame(TableRef("features", "runner_features")).sort("race_id", "horse_id")
 
 
+def _materialized_with_passing_checks(url, resources, assets, table: str):
+    """``assets`` over the target days, every run succeeding and every check passing; ``features.<table>`` as stored."""
+    results = materialize_days(assets, TARGET_FIRST, TARGET_LAST, resources=resources)
+    assert all(r.success for r in results)
+    checks = [c for r in results for c in r.get_asset_check_evaluations()]
+    assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
+    return PostgresClient(url).read_frame(TableRef("features", table))
+
+
 def test_features_cover_every_declared_runner_and_ignore_later_results(clean_history):
     url, resources = clean_history
     before = _features(url, resources)
@@ -75,11 +84,7 @@ def test_market_moves_cover_every_declared_runner_with_passing_checks(clean_hist
     url, resources = clean_history
     sources = [*CLEAN_SOURCES, AssetSpec(clean_key("runner_odds"), partitions_def=race_days,
                                          metadata={"partition_expr": "race_date"})]
-    results = materialize_days([market_moves, *sources], TARGET_FIRST, TARGET_LAST, resources=resources)
-    assert all(r.success for r in results)
-    checks = [c for r in results for c in r.get_asset_check_evaluations()]
-    assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
-    moves = PostgresClient(url).read_frame(TableRef("features", "market_moves"))
+    moves = _materialized_with_passing_checks(url, resources, [market_moves, *sources], "market_moves")
     with psycopg.connect(url) as conn:
         declared = conn.execute("SELECT count(*) FROM clean.runners WHERE race_date BETWEEN %s AND %s",
                                 (TARGET_FIRST, TARGET_LAST)).fetchone()[0]
@@ -91,11 +96,7 @@ def test_speed_figures_cover_every_result_with_passing_checks(clean_history):
     """A figure per result of the target days (races through the range give the standards); two weeks of history
     are too few races for most standards, so most figures are null, never one without a standard of 5 races."""
     url, resources = clean_history
-    results = materialize_days([speed_figures, *CLEAN_SOURCES], TARGET_FIRST, TARGET_LAST, resources=resources)
-    assert all(r.success for r in results)
-    checks = [c for r in results for c in r.get_asset_check_evaluations()]
-    assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
-    figures = PostgresClient(url).read_frame(TableRef("features", "speed_figures"))
+    figures = _materialized_with_passing_checks(url, resources, [speed_figures, *CLEAN_SOURCES], "speed_figures")
     with psycopg.connect(url) as conn:
         timed = conn.execute(
             "SELECT count(*) FROM clean.results r JOIN clean.races c USING (race_id) WHERE c.race_date BETWEEN %s "

@@ -57,6 +57,14 @@ OUTCOMES_KEY = features_key("race_outcomes")
 MARKET_KEY = features_key("market_moves")
 MARKET_DAYS_PER_RUN = 366
 SPEED_KEY = features_key("speed_figures")
+RACE_DAY_FEATURE_ASSET = dict(
+    group_name="features",
+    owners=OWNERS,
+    kinds={"polars", "postgres"},
+    partitions_def=race_days,
+    metadata={"partition_expr": "race_date"},
+)
+"""What every daily feature asset shares: layer, owners, kinds, race-day partitions stored by `race_date`."""
 
 
 def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: AssetKey):
@@ -67,12 +75,8 @@ def _validated(frame: pl.DataFrame, table: str, partition_range: str, key: Asset
 
 @asset(
     key=FEATURES_KEY,
-    group_name="features",
-    owners=OWNERS,
-    kinds={"polars", "postgres"},
-    partitions_def=race_days,
+    **RACE_DAY_FEATURE_ASSET,
     backfill_policy=BackfillPolicy.single_run(),
-    metadata={"partition_expr": "race_date"},
     ins={
         "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH,
                          metadata={"columns": list(FEATURE_INPUT_COLUMNS["races"])}),
@@ -117,12 +121,8 @@ def runner_features(context: AssetExecutionContext, races: pl.DataFrame, runners
 
 @asset(
     key=OUTCOMES_KEY,
-    group_name="features",
-    owners=OWNERS,
-    kinds={"polars", "postgres"},
-    partitions_def=race_days,
+    **RACE_DAY_FEATURE_ASSET,
     backfill_policy=BackfillPolicy.single_run(),
-    metadata={"partition_expr": "race_date"},
     ins=HISTORY_INS,
     check_specs=check_specs_for(OUTCOMES_KEY, "race_outcomes", derived=True),
 )
@@ -140,14 +140,10 @@ def race_outcomes(context: AssetExecutionContext, races: pl.DataFrame, results: 
 
 @asset(
     key=MARKET_KEY,
-    group_name="features",
-    owners=OWNERS,
-    kinds={"polars", "postgres"},
-    partitions_def=race_days,
+    **RACE_DAY_FEATURE_ASSET,
     # A race's market is its own (no history input), so a backfill runs a year at a time: a year of odds
     # (≈ 0.8M prices with their history) fits in memory, and 40 quarter runs cost ≈ 2.5 s each of run overhead.
     backfill_policy=BackfillPolicy.multi_run(MARKET_DAYS_PER_RUN),
-    metadata={"partition_expr": "race_date"},
     ins={name: AssetIn(key=clean_key(name), metadata={"columns": list(columns)})
          for name, columns in MARKET_INPUT_COLUMNS.items()},
     check_specs=check_specs_for(MARKET_KEY, "market_moves", derived=True),
@@ -170,12 +166,8 @@ def market_moves(context: AssetExecutionContext, races: pl.DataFrame, runners: p
 
 @asset(
     key=SPEED_KEY,
-    group_name="features",
-    owners=OWNERS,
-    kinds={"polars", "postgres"},
-    partitions_def=race_days,
+    **RACE_DAY_FEATURE_ASSET,
     backfill_policy=BackfillPolicy.single_run(),
-    metadata={"partition_expr": "race_date"},
     ins={
         # Standards come from earlier races' winning times: races through the range; results of the days only.
         "races": AssetIn(key=clean_key("races"), partition_mapping=HISTORY_THROUGH,
