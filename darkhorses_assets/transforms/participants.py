@@ -85,20 +85,21 @@ def connections_expressions() -> dict[str, pl.Expr]:
     }
 
 
-DECLARED_IDS = ("jockey_id", "trainer_id", "owner_id", *(f"{role}_id" for role in PEDIGREE_ROLES))
+PEOPLE_IDS = ("jockey_id", "trainer_id", "owner_id")
+PEDIGREE_IDS = tuple(f"{role}_id" for role in PEDIGREE_ROLES)
+DECLARED_IDS = (*PEOPLE_IDS, *PEDIGREE_IDS)
 """The ids a result may lack and its declaration give."""
 
 
 def with_declared_ids(results: pl.LazyFrame, runners: pl.LazyFrame | None) -> pl.LazyFrame:
     """``results`` with every people and pedigree id (`DECLARED_IDS`) present: the result's own, else the one its
     runner was declared with in ``runners`` (same race and horse), else null."""
-    ids = DECLARED_IDS
     have = set(results.collect_schema().names())
     if runners is None:
-        return results.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ids if c not in have)
+        return results.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in DECLARED_IDS if c not in have)
     declared_have = set(runners.collect_schema().names())
     declared = runners.select(
-        "race_id", "horse_id", *(pl.col(c).alias(f"_declared_{c}") for c in ids if c in declared_have)
+        "race_id", "horse_id", *(pl.col(c).alias(f"_declared_{c}") for c in DECLARED_IDS if c in declared_have)
     )
     return (
         results.join(declared, on=["race_id", "horse_id"], how="left")
@@ -108,7 +109,7 @@ def with_declared_ids(results: pl.LazyFrame, runners: pl.LazyFrame | None) -> pl
                 *([pl.col(f"_declared_{c}")] if c in declared_have else []),
                 pl.lit(None, pl.Utf8),
             ).alias(c)
-            for c in ids
+            for c in DECLARED_IDS
         )
         .select(pl.exclude("^_declared_.*$"))
     )

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from darkhorses_assets.transforms.participants import with_declared_ids
+from darkhorses_assets.transforms.participants import PEDIGREE_IDS, PEOPLE_IDS, with_declared_ids
 
 VOID_STATUS = "VOI"
 OUTCOME_COLUMNS = ("runs", "wins", "places", "seconds", "thirds", "sp_runs", "sp_wins", "inv_sp")
@@ -45,8 +45,6 @@ RESULT_FACTS = (
     "rpr",
     "tsr",
 )
-PEOPLE_IDS = ("jockey_id", "trainer_id", "owner_id")
-PEDIGREE_IDS = ("sire_id", "dam_id", "damsire_id")
 RACE_CONTEXT = (
     "race_date",
     "off_dt",
