@@ -199,14 +199,14 @@ def windowed_sums(
     )
     bounds = {"_upper": pl.col(ref) - timedelta(days=1)}
     bounds.update(
-        (f"_lower{suffix}", None if days is None else pl.col(ref) - timedelta(days=days + 1))
+        (f"_lower{suffix}", pl.col(ref) - timedelta(days=days + 1))
         for suffix, days in windows.items()
+        if days is not None
     )
     located = points.join(entities, on=keys, how="inner")
     for tag, day in bounds.items():
-        at = _entity_start("_entity") if day is None else _entity_day("_entity", day)
         located = (
-            located.with_columns(at.alias("_at"))
+            located.with_columns(_entity_day("_entity", day).alias("_at"))
             .sort("_at")
             .join_asof(running.rename({v: v + tag for v in values}), on="_at", strategy="backward")
             .with_columns(
@@ -217,7 +217,7 @@ def windowed_sums(
     return located.select(
         *keys,
         ref,
-        *(_window_sum(v, suffix) for suffix in windows for v in values),
+        *(_window_sum(v, suffix, lifetime=windows[suffix] is None) for suffix in windows for v in values),
     )
 
 
@@ -231,19 +231,17 @@ def _entity_day(entity: str, day: pl.Expr) -> pl.Expr:
     return pl.col(entity).cast(pl.Int64) * (1 << DAY_BITS) + day.cast(pl.Int32).cast(pl.Int64) + DAY_OFFSET
 
 
-def _entity_start(entity: str) -> pl.Expr:
-    """Below every (entity, day) of ``entity`` and above every one of the entities before it."""
-    return pl.col(entity).cast(pl.Int64) * (1 << DAY_BITS)
-
-
 FLOAT_DECIMALS = 11
 """Window sums are rounded so that float summation order (which a join or group-by may change) can never
 make a value differ in its last bit when unrelated rows change; integer sums are unaffected."""
 
 
-def _window_sum(value: str, suffix: str) -> pl.Expr:
-    upper = pl.col(f"{value}_upper").fill_null(0)
-    return (upper - pl.col(f"{value}_lower{suffix}").fill_null(0)).round(FLOAT_DECIMALS).alias(f"{value}{suffix}")
+def _window_sum(value: str, suffix: str, *, lifetime: bool) -> pl.Expr:
+    """The window's sum: running total at ``ref − 1`` minus the one at its lower bound (lifetime: nothing)."""
+    total = pl.col(f"{value}_upper").fill_null(0)
+    if not lifetime:
+        total = total - pl.col(f"{value}_lower{suffix}").fill_null(0)
+    return total.round(FLOAT_DECIMALS).alias(f"{value}{suffix}")
 
 
 def latest_before(
