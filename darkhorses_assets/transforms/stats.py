@@ -338,20 +338,16 @@ def entity_stats(
     """
     key = key_of(entity)
     events = _events_as_of(races, results, as_of, entity)
-    if count_horses:
-        events = _with_first_appearance(events, key, "horses")
-    values = [*OUTCOME_COLUMNS, *(["horses"] if count_horses else [])]
-    queries = _entities(events, entity, as_of)
-    sums = windowed_sums(events, queries, keys=[key], values=values, windows=ENTITY_WINDOWS)
-    daily = events.group_by(key, "race_date").agg(pl.col("wins").sum())
-    last_run = latest_before(daily, queries, keys=[key], columns=[], date_alias="last_run_date")
-    last_win = latest_before(
-        daily.filter(pl.col("wins") > 0), queries, keys=[key], columns=[], date_alias="last_win_date"
-    )
     return (
-        queries.join(sums, on=[key, "ref_date"], how="left")
-        .join(last_run, on=[key, "ref_date"], how="left")
-        .join(last_win, on=[key, "ref_date"], how="left")
+        events.filter(pl.col(key).is_not_null())
+        .group_by(key)
+        .agg(
+            pl.col(entity).first(),
+            *_sums_as_of(OUTCOME_COLUMNS, ENTITY_WINDOWS, as_of),
+            *([pl.col(key_of("horse_id")).n_unique().alias("horses")] if count_horses else []),
+            pl.col("race_date").max().alias("last_run_date"),
+            pl.col("race_date").filter(pl.col("wins") > 0).max().alias("last_win_date"),
+        )
         .select(
             entity,
             pl.lit(as_of).alias("as_of"),
@@ -369,6 +365,30 @@ def entity_stats(
         .sort(entity)
         .collect()
     )
+
+
+def _sums_as_of(values: Sequence[str], windows: Mapping[str, int | None], as_of: date | None) -> list[pl.Expr]:
+    """Aggregations: Σ each value over each window ending on ``as_of`` (``[as_of − N + 1, as_of]``, lifetime:
+    every run given), named ``f"{value}{suffix}"``. Run after a group-by, whose row order is not fixed."""
+    sums = []
+    for suffix, days in windows.items():
+        in_window = None if days is None else pl.col("race_date") > as_of - timedelta(days=days)
+        for value in values:
+            column = pl.col(value) if in_window is None else pl.col(value).filter(in_window)
+            sums.append(_exact_sum(column, value).alias(f"{value}{suffix}"))
+    return sums
+
+
+INV_SP_UNITS = 10**12
+"""`inv_sp` (1 ÷ SP, at most 1) is summed in whole units of 10⁻¹² so that its total is exact whatever the order of
+the rows: a float sum's last bits depend on it, and the statistics of a date must not change when later results
+arrive. 10⁵ runs of one entity stay far inside Int64."""
+
+
+def _exact_sum(column: pl.Expr, value: str) -> pl.Expr:
+    if value != "inv_sp":
+        return column.sum()
+    return (column * INV_SP_UNITS).round().cast(pl.Int64).sum() / INV_SP_UNITS
 
 
 def _windowed_columns() -> list[pl.Expr]:
@@ -402,13 +422,14 @@ def pedigree_stats(
     none qualifies.
     """
     key = key_of(ancestor)
-    events = _with_first_appearance(_events_as_of(races, results, as_of, ancestor), key, "runners")
-    queries = _entities(events, ancestor, as_of)
-    overall = windowed_sums(
-        events, queries, keys=[key], values=[*OUTCOME_COLUMNS, "runners"], windows=ENTITY_WINDOWS
-    )
+    events = _events_as_of(races, results, as_of, ancestor).filter(pl.col(key).is_not_null())
     stats = (
-        queries.join(overall, on=[key, "ref_date"], how="left")
+        events.group_by(key)
+        .agg(
+            pl.col(ancestor).first(),
+            pl.col(key_of("horse_id")).n_unique().alias("runners"),
+            *_sums_as_of(OUTCOME_COLUMNS, ENTITY_WINDOWS, as_of),
+        )
         .select(
             ancestor,
             key,
@@ -423,7 +444,7 @@ def pedigree_stats(
         .collect()
     )
     for dimension, categories, label in BREAKDOWNS:
-        long = _breakdown(events, queries, key, dimension, categories)
+        long = _breakdown(events, key, dimension, categories)
         stats = stats.join(_wide(long, stats.select(key), label, categories), on=key, how="left")
         if label in BEST_OF:
             stats = stats.join(_best(long, key, BEST_OF[label]), on=key, how="left")
@@ -438,47 +459,17 @@ def _events_as_of(
     return with_keys(events, sorted({entity, "horse_id"})).collect().lazy()
 
 
-def _entities(events: pl.LazyFrame, entity: str, as_of: date) -> pl.LazyFrame:
-    """Every entity that ran (id and key), as queries dated the day after ``as_of`` (so ``as_of`` counts)."""
-    key = key_of(entity)
-    return (
-        events.filter(pl.col(key).is_not_null())
-        .group_by(key)
-        .agg(pl.col(entity).first())
-        .with_columns(pl.lit(as_of + timedelta(days=1)).alias("ref_date"))
-        .collect()
-        .lazy()
-    )
-
-
-def _with_first_appearance(events: pl.LazyFrame, key: str, name: str) -> pl.LazyFrame:
-    """``name`` = 1 on the first run of each (entity, horse) pair: its running sum counts distinct horses."""
-    first = pl.int_range(pl.len()).over(key, key_of("horse_id")) == 0
-    return events.sort("race_date", "off_dt").with_columns(first.cast(pl.Int64).alias(name))
-
-
 def _days_since(column: str, as_of: date) -> pl.Expr:
     return (pl.lit(as_of) - pl.col(column)).dt.total_days()
 
 
-def _breakdown(
-    events: pl.LazyFrame,
-    queries: pl.LazyFrame,
-    key: str,
-    dimension: str,
-    categories: Sequence[object],
-) -> pl.DataFrame:
+def _breakdown(events: pl.LazyFrame, key: str, dimension: str, categories: Sequence[object]) -> pl.DataFrame:
     """Long frame: ``key``, ``category`` (text), ``rank`` (its index), runs, wins, win_pct, ae."""
     order = pl.DataFrame({"category": [str(c) for c in categories], "rank": list(range(len(categories)))})
-    points = events.select(key, dimension).drop_nulls().unique().join(queries.select(key, "ref_date"), on=key)
     return (
-        windowed_sums(
-            events,
-            points,
-            keys=[key, dimension],
-            values=["runs", "wins", "sp_wins", "inv_sp"],
-            windows={"": None},
-        )
+        events.filter(pl.col(dimension).is_not_null())
+        .group_by(key, dimension)
+        .agg(*_sums_as_of(["runs", "wins", "sp_wins", "inv_sp"], {"": None}, None))
         .select(
             key,
             pl.col(dimension).cast(pl.Utf8).alias("category"),
