@@ -7,11 +7,13 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from dagster import DagsterInstance
 
 from darkhorses_assets import settings
@@ -42,6 +44,7 @@ class Bench:
     instance: DagsterInstance
     resources: dict
     api_url: str
+    dagster_home: str
 
 
 def bench_name() -> str:
@@ -111,8 +114,38 @@ def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fres
                 ),
             },
             api_url=env["RACING_API_BASE_URL"],
+            dagster_home=dagster_home,
         )
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreeRssPeak:
+    """The peak of this process's RSS plus its descendants' at the same moment (sampled every 50 ms): what a
+    bench that runs work in child processes needs of the machine, not one process's share."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeRssPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._done.wait(0.05):
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass  # ended between listing and reading
+            self.peak_mb = max(self.peak_mb, total / 2**20)

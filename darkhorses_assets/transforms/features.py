@@ -181,13 +181,28 @@ def runner_features(
     fills a missing id from the same day's racecard), so the asset passes the target days' runners only.
     """
     days = target_days(feature_days)
+    features = _records_and_form(races, runners, results, days)
+    bias = draw_bias(races, runners, results, feature_days=days).select("race_id", "horse_id", *DRAW_FEATURE_COLUMNS)
+    figures = figure_rows(races, results, before=days.max())
+    speed = speed_features(figures, features.select("race_id", "horse_id", "race_date"))
+    return _attach(features, [(bias.lazy(), ["race_id", "horse_id"]), (speed.lazy(), ["race_id", "horse_id"])])
+
+
+def _records_and_form(
+    races: pl.DataFrame | pl.LazyFrame,
+    runners: pl.DataFrame | pl.LazyFrame,
+    results: pl.DataFrame | pl.LazyFrame,
+    days: pl.Series,
+) -> pl.DataFrame:
+    """The feature columns up to the winner flags (all but the draw-bias and speed blocks); the history it
+    builds is freed on return, before those blocks build their own."""
     targets = with_keys(_target_runners(races, runners, days), KEYED_IDS).collect()
     history = run_events(races, results, runners).filter(pl.col("race_date") < days.max())
     events = with_keys(history, KEYED_IDS).collect().lazy()
     blocks = [(_record(targets.lazy(), events, spec), [*_keys(spec.keys), "ref_date"]) for spec in RECORDS]
     blocks.append((_last_run_form(targets.lazy(), events), [_HORSE, "ref_date"]))
     blocks.append((_winner_flags(targets.lazy(), events), _WINNER_KEYS))
-    features = (
+    return (
         _attach(targets, blocks)
         .lazy()
         .pipe(_with_form)
@@ -195,17 +210,12 @@ def runner_features(
         .select(feature_columns()[: -len(DRAW_FEATURE_COLUMNS) - len(SPEED_FEATURE_COLUMNS)])
         .collect()
     )
-    bias = draw_bias(races, runners, results, feature_days=days).select("race_id", "horse_id", *DRAW_FEATURE_COLUMNS)
-    figures = figure_rows(races, results, before=days.max())
-    speed = speed_features(figures, features.select("race_id", "horse_id", "race_date"))
-    return features.join(bias, on=["race_id", "horse_id"], how="left", maintain_order="left").join(
-        speed, on=["race_id", "horse_id"], how="left", maintain_order="left"
-    )
 
 
 def _attach(targets: pl.DataFrame, blocks: list[tuple[pl.LazyFrame, list[str]]]) -> pl.DataFrame:
     """``targets`` with every block's columns, each looked up by its keys: row order kept, and each block is
-    computed and dropped in turn, so only the looked-up columns stay in memory."""
+    computed and dropped in turn, so only the looked-up columns stay in memory (the targets' own columns are
+    shared, never copied: a join would copy the whole wide frame)."""
     looked_up = [
         targets.select(keys)
         .join(block.collect(), on=keys, how="left", maintain_order="left", nulls_equal=True)
