@@ -7,7 +7,8 @@ Two halves:
   reference date" for many reference dates at once (cumulative sums per day + as-of joins);
   `latest_before` picks an entity's latest row before a reference date.
 * the **entity statistics** assets: `jockey_stats`, `trainer_stats`, `owner_stats`, `horse_stats` and the
-  pedigree `sire_stats`, `dam_stats`, `damsire_stats`.
+  pedigree `sire_stats`, `dam_stats`, `damsire_stats`. They are as of one date, so they are plain group-by
+  sums with a date filter per window, not the many-dates machinery.
 
 Definitions (one of each, used by every statistic and feature):
 
