@@ -287,3 +287,18 @@ def test_a_read_failing_mid_copy_raises_the_servers_error_and_the_connection_goe
         assert conn.execute("SELECT 1").fetchone() == (1,)
         frame = copy_out(conn, table, specs, where=sql.SQL("n >= %s"), params=(49_990,))
     assert frame["n"].to_list() == list(range(49_990, 50_000))
+
+
+def test_the_wire_frame_shares_the_columns_it_does_not_convert():
+    """A 150-column, 1.3M-row features frame must not be copied on its way to COPY: only converted columns
+    (lists, structs, durations…) are new; the rest are the frame's own buffers."""
+    from darkhorses_assets.io.types import column_specs, to_wire_frame
+
+    frame = pl.DataFrame({"n": [1, 2, 3], "x": [0.5, None, 2.0], "tags": [["a"], [], None]})
+    wire = to_wire_frame(frame, column_specs(frame.schema))
+
+    def address(series: pl.Series) -> int:
+        return series.to_arrow().buffers()[1].address
+
+    assert address(wire["n"]) == address(frame["n"]) and address(wire["x"]) == address(frame["x"])
+    assert wire["tags"].to_list() == ['["a"]', "[]", None]

@@ -152,11 +152,10 @@ def to_wire_frame(frame: pl.DataFrame, specs: list[ColumnSpec]) -> pl.DataFrame:
 
     Columns that need no conversion are the frame's own Series, shared: `DataFrame.select` would copy every
     column of a frame built from many chunks (a 1 GB features frame: +1 GB at its peak)."""
-    columns = []
-    for spec in specs:
-        expr = _wire_expr(spec)
-        columns.append(frame.get_column(spec.name) if expr.meta.is_column() else frame.select(expr).to_series())
-    return pl.DataFrame(columns)
+    exprs = {spec.name: _wire_expr(spec) for spec in specs}
+    converted = frame.select([expr for expr in exprs.values() if not expr.meta.is_column()])
+    return pl.DataFrame([converted.get_column(name) if name in converted.columns else frame.get_column(name)
+                         for name in exprs])
 
 
 def _wire_expr(spec: ColumnSpec) -> pl.Expr:
