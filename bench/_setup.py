@@ -83,15 +83,19 @@ def bench_postgres() -> Iterator[str]:
 
 
 @contextmanager
-def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fresh: bool = True) -> Iterator[Bench]:
+def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fresh: bool = True,
+                      simulator_process: bool = False) -> Iterator[Bench]:
     """Embedded Postgres (or DARKHORSES_DATABASE_URL's server) with a fresh database of this bench's own,
     `darkhorses_bench_<script>` (kept as it is with `fresh=False`), and the simulator (never the real API);
     Dagster storage in that database through the project's dagster.yaml. Two benches never share a database, the
-    same bench cannot run twice at once, and an embedded Postgres this bench started is stopped when it ends."""
+    same bench cannot run twice at once, and an embedded Postgres this bench started is stopped when it ends.
+    `simulator_process`: the simulator answers from a process of its own, as the real API would (a bench that
+    times the API-bound part must not count the simulator's own work as the pipeline's)."""
     name = bench_name()
     database = f"darkhorses_bench_{name}"
     with _only_instance(name), local_services(simulator_rate_per_s=api_rate_per_s, simulator_today=simulator_today,
-                                              force_simulator=True) as services, \
+                                              force_simulator=True, simulator_process=simulator_process) \
+            as services, \
             tempfile.TemporaryDirectory() as dagster_home:
         server_url = services.env[DATABASE_URL_ENV]
         if fresh:

@@ -155,6 +155,22 @@ def test_fetch_many_from_threads_matches_sequential_fetches():
     assert bodies == [[page.body for page in pages] for pages in sequential]
 
 
+def test_fetch_in_order_has_two_requests_in_flight_and_yields_in_order():
+    """Each fetch waits until a second one is running: one at a time, the barrier breaks and the test fails."""
+    both_running = threading.Barrier(2, timeout=5)
+    finish_order = []
+
+    def fetch(item: int) -> int:
+        both_running.wait()
+        time.sleep(0.05 * (item % 2 == 0))  # the even item of each pair finishes last
+        finish_order.append(item)
+        return item * 10
+
+    with simulator() as sim:
+        assert list(client(sim).fetch_in_order(range(6), fetch)) == [0, 10, 20, 30, 40, 50]
+    assert finish_order != sorted(finish_order)
+
+
 def test_fetch_until_error_keeps_what_came_before_the_failure():
     with simulator() as sim:
         api = client(sim)

@@ -192,3 +192,26 @@ def test_an_unreadable_or_shorter_course_list_keeps_the_stored_courses(postgres_
                       config={"allow_fewer_courses": True})
     assert forced.success
     assert stored()["course_id"].to_list() == sorted(course["id"] for course in gb_only)
+
+
+def test_a_slow_api_has_two_days_in_flight_so_the_limiter_is_not_left_waiting(postgres_url):
+    """Every answer takes 0.8 s: fetched one day after another, requests would start ≥ 0.8 s apart."""
+    with _simulator(faults=Faults(rate_slow=1.0, slow_seconds=0.8)) as sim:
+        result = materialize(
+            [raw_results], partition_key=None, raise_on_error=False,
+            resources={
+                "io_manager": PostgresPolarsIOManager(database_url=postgres_url),
+                "warehouse": WarehouseResource(database_url=postgres_url),
+                "racing_api": RacingApiResource(base_url=sim.url, username=sim.config.username,
+                                                password=sim.config.password, requests_per_second=1000),
+            },
+            tags={"dagster/asset_partition_range_start": "2025-10-03",
+                  "dagster/asset_partition_range_end": "2025-10-08"},
+        )
+        assert result.success
+        started = sorted(at for at, path, _ in sim.app.stats()["requests"] if path == "/v1/results")
+    assert len(started) == 6
+    gaps = [later - earlier for earlier, later in zip(started, started[1:])]
+    assert sum(gap < 0.4 for gap in gaps) >= 2, gaps
+    stored = _stored(postgres_url).height
+    assert stored > 0

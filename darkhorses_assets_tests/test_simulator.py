@@ -371,3 +371,17 @@ def test_a_corrupt_recording_at_start_up_fails_naming_the_file(tmp_path):
     (tmp_path / "broken.json").write_text("not json", encoding="utf-8")
     with pytest.raises(ValueError, match="broken.json is not a recording"):
         SimulatorServer(config(replay_dir=tmp_path))
+
+
+def test_local_services_can_serve_the_simulator_from_a_child_process_and_stop_it(postgres_url, monkeypatch):
+    from darkhorses_assets.local.services import local_services
+
+    monkeypatch.setenv("DARKHORSES_DATABASE_URL", postgres_url)
+    with local_services(simulator_today=TODAY, simulator_process=True, force_simulator=True) as services:
+        url = services.env["RACING_API_BASE_URL"]
+        answer = requests.get(f"{url}/v1/results", params={"start_date": PAST, "end_date": PAST}, auth=AUTH,
+                              timeout=30)
+        assert answer.status_code == 200 and answer.json()["total"] > 0
+        assert services.simulator is None  # no server thread in this process
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/v1/results", auth=AUTH, timeout=5)

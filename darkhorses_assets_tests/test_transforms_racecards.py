@@ -173,6 +173,19 @@ def test_a_batch_the_fast_reader_refuses_parses_the_same_as_dicts(cards, where, 
         assert getattr(from_json, table).equals(getattr(from_dicts, table))
 
 
+def test_a_race_payload_longer_than_a_json_reader_block_still_parses(cards):
+    """The fast reader reads blocks of `_ARROW_BLOCK_BYTES`; a longer race cannot fit one and must not be lost."""
+    from darkhorses_assets.transforms._decode import _ARROW_BLOCK_BYTES
+
+    changed = copy.deepcopy(cards)
+    changed[1]["runners"][0]["spotlight"] = "x" * (_ARROW_BLOCK_BYTES + 1)
+    from_json = parse_racecards(pl.Series([json.dumps(race) for race in changed]))
+    from_dicts = parse_racecards(changed)
+    for table in ("races", "runners", "runner_odds"):
+        assert getattr(from_json, table).equals(getattr(from_dicts, table))
+    assert from_json.runners["spotlight"].str.len_chars().max() == _ARROW_BLOCK_BYTES + 1
+
+
 def test_raw_json_carries_the_runner_fragment(cards):
     for source in (cards, pl.Series([json.dumps(race) for race in cards])):
         runners = parse_racecards(source, include_raw=True).runners

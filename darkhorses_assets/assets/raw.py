@@ -179,6 +179,7 @@ def _materialize_race_days(
     context: AssetExecutionContext,
     config: RaceDayRefresh,
     warehouse: WarehouseResource,
+    racing_api: RacingApiResource,
     fetch_day: Callable[[date], list],
     envelope_key: str,
     skip_reason: SkipReason,
@@ -187,13 +188,12 @@ def _materialize_race_days(
     days = window.days
     skipped = {day: reason for day in days if (reason := skip_reason(day)) is not None}
     frames, requests = [], 0
-    for number, day in enumerate(days, start=1):
-        if day in skipped:
-            continue
-        pages = fetch_day(day)
+    asked = [day for day in days if day not in skipped]
+    position = {day: number for number, day in enumerate(days, start=1)}
+    for day, pages in zip(asked, racing_api.fetch_in_order(asked, fetch_day), strict=True):
         requests += len(pages)
         frames.append(race_rows(pages, day, envelope_key))
-        context.log.info(f"{day}: {frames[-1].height} races from {len(pages)} page(s) [{number}/{len(days)} days]")
+        context.log.info(f"{day}: {frames[-1].height} races from {len(pages)} page(s) [{position[day]}/{len(days)} days]")
     if skipped:
         context.log.info(f"{len(skipped)} of {len(days)} day(s) skipped without a request: "
                          + "; ".join(f"{r['first']} .. {r['last']}: {r['reason']}" for r in _skipped_ranges(skipped)))
@@ -275,7 +275,7 @@ def _raw_results(
     """
     with fail_fast():
         history_from = settings.results_history_from()
-        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_results_day, "results",
+        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_results_day, "results",
                                           lambda day: _results_skip_reason(day, history_from, today_in_uk()))
 
 
@@ -293,7 +293,7 @@ def _raw_racecards(
     """
     with fail_fast():
         history_from = settings.racecards_history_from()
-        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_racecards_day, "racecards",
+        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_racecards_day, "racecards",
                                           lambda day: _racecards_skip_reason(day, history_from))
 
 

@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -41,11 +44,15 @@ def local_services(
     simulator_time_scale: float = 1.0,
     stop_postgres: bool = True,
     force_simulator: bool = False,
+    simulator_process: bool = False,
 ) -> Iterator[LocalServices]:
     """Start what is missing; on exit stop what this call started (Postgres only if it wasn't running).
 
     `force_simulator` ignores real credentials (benchmarks must never spend a real subscription's requests).
     `simulator_today` / `simulator_now` / `simulator_time_scale` set the simulator's clock (see SimulatorConfig).
+    `simulator_process` serves the simulator from a child process (clock: `simulator_today` only) instead of a
+    thread of this one: work run in this process then shares no interpreter lock with it, as it shares none
+    with the real API or with `darkhorses dev`'s simulator.
     """
     state_dir = state_dir or project_state_dir()
     services = LocalServices()
@@ -74,12 +81,42 @@ def local_services(
                                      now=simulator_now, time_scale=simulator_time_scale,
                                      faults=Faults(**settings.sim_faults()))
             port = simulator_port if simulator_port is not None else settings.simulator_port()
-            simulator = stack.enter_context(SimulatorServer(config, host="127.0.0.1", port=port))
-            services.simulator = simulator
+            if simulator_process:
+                if simulator_now is not None or simulator_time_scale != 1.0:
+                    raise ValueError("simulator_process takes the clock from simulator_today only")
+                url = stack.enter_context(_simulator_child(config, port))
+            else:
+                services.simulator = stack.enter_context(SimulatorServer(config, host="127.0.0.1", port=port))
+                url = services.simulator.url
             services.env.update(
-                RACING_API_BASE_URL=simulator.url,
+                RACING_API_BASE_URL=url,
                 RACING_API_USERNAME=config.username,
                 RACING_API_PASSWORD=config.password,
             )
-            services.description.append(f"Racing API: simulator at {simulator.url} (no credentials set)")
+            services.description.append(f"Racing API: simulator at {url} (no credentials set)")
         yield services
+
+
+@contextmanager
+def _simulator_child(config, port: int) -> Iterator[str]:
+    """`python -m darkhorses_assets.racing_api.simulator` with `config`'s credentials, rate and day on loopback;
+    its base URL once it listens. Stopped (SIGTERM, then killed) on exit."""
+    command = [sys.executable, "-m", "darkhorses_assets.racing_api.simulator", "--host", "127.0.0.1",
+               "--port", str(port), "--seed", str(config.seed), "--username", config.username,
+               "--password", config.password, "--rate-limit", str(config.rate_limit_per_s)]
+    if config.today is not None:
+        command += ["--today", config.today.isoformat()]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        listening = re.search(r"listening on (http://\S+)", line)
+        if listening is None:
+            raise RuntimeError(f"the simulator process did not start (exit code {child.wait()}): {line.strip()!r}")
+        yield listening.group(1)
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -435,6 +435,22 @@ class RacingApiResource(dg.ConfigurableResource):
             raise error
         return results
 
+    def fetch_in_order(
+        self, items: Iterable[T], fetch_fn: Callable[[T], R], max_workers: int = 2
+    ) -> Iterator[R]:
+        """``fetch_fn(item)`` for each item, yielded in order as soon as it (and every item before it) is done.
+
+        ``max_workers`` requests are in flight at once, so the shared limiter's next slot is taken while the
+        previous answer is still on its way or being read: a server that takes longer to answer than the
+        limiter's interval does not leave slots unused. The first error is raised in order, after unstarted
+        items are cancelled.
+        """
+        pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="racing-api")
+        try:
+            yield from pool.map(fetch_fn, items)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def fetch_until_error(
         self, items: Iterable[T], fetch_fn: Callable[[T], R], max_workers: int = 2
     ) -> tuple[list[R], RacingApiError | None]:
@@ -444,14 +460,11 @@ class RacingApiResource(dg.ConfigurableResource):
         result and None. What was fetched before an outage is kept, so no request is wasted.
         """
         results: list[R] = []
-        pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="racing-api")
         try:
-            for result in pool.map(fetch_fn, items):
+            for result in self.fetch_in_order(items, fetch_fn, max_workers):
                 results.append(result)
         except RacingApiError as error:
             return results, error
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
         return results, None
 
     def _fetch_all_pages(self, path: str, params: Mapping[str, Any], rows_key: str, limit: int,

@@ -404,9 +404,10 @@ class Payloads:
         )
         ew_denom = "" if not ew_places else "4" if starters < 8 else "5"
         stamp = stamped.strftime("%Y-%m-%d %H:%M:%S")
-        shift = timeline.price_shift(self.world.seed, race, runner, stamped)
+        market = timeline.RunnerMarket(self.world.seed, race, runner)
+        sp_index = fraction_index(*_market_price(race, runner))
         last = len(FRACTIONS) - 1
-        centre = max(0, min(last, fraction_index(*_market_price(race, runner)) + shift))
+        centre = max(0, min(last, sp_index + market.shift(stamped)))
         count = 8 + mix(self.world.seed, 27, race.off_dt.toordinal(), race.off_dt.minute) % 20
         rows = []
         for index, bookmaker in enumerate(names.BOOKMAKERS[:count]):
@@ -420,7 +421,7 @@ class Payloads:
                     "ew_places": ew_places,
                     "ew_denom": ew_denom,
                     "updated": stamp,
-                    "history": self._price_history(race, runner, index, stamped, jitter),
+                    "history": _price_history(market, sp_index, index, stamped, jitter),
                 }
             )
         num, den = FRACTIONS[centre]
@@ -436,18 +437,6 @@ class Payloads:
                 "history": [],
             }
         )
-        return rows
-
-    def _price_history(self, race: Race, runner: Runner, bookmaker: int, stamped: datetime, jitter: int) -> list:
-        """The bookmaker's earlier prices (`timeline.price_history_stamps`), each where the market stood then."""
-        market = fraction_index(*_market_price(race, runner))
-        last = len(FRACTIONS) - 1
-        rows = []
-        for earlier in timeline.price_history_stamps(self.world.seed, race, runner, bookmaker, stamped):
-            shift = timeline.price_shift(self.world.seed, race, runner, earlier)
-            fractional, decimal = PRICE_TEXTS[max(0, min(last, market + shift + jitter))]
-            rows.append({"fractional": fractional, "decimal": decimal,
-                         "updated": earlier.strftime("%Y-%m-%d %H:%M:%S")})
         return rows
 
     # -- results ---------------------------------------------------------------------------------------
@@ -617,3 +606,15 @@ def _tote(seed: int, race: Race, finishers: list[Runner]) -> dict:
         "tote_tricast": f"{symbol}{tricast:.2f}" if race.handicap and starters >= 8 else "",
         "tote_trifecta": f"{symbol}{tricast * 1.1:.2f}" if len(finishers) > 2 else "",
     }
+
+
+def _price_history(market: timeline.RunnerMarket, sp_index: int, bookmaker: int, stamped: datetime,
+                   jitter: int) -> list[dict]:
+    """The bookmaker's earlier prices (`RunnerMarket.history_stamps`), each where the market stood then
+    (`sp_index`: the SP's step on the odds ladder)."""
+    last = len(FRACTIONS) - 1
+    rows = []
+    for earlier in market.history_stamps(bookmaker, stamped):
+        fractional, decimal = PRICE_TEXTS[max(0, min(last, sp_index + market.shift(earlier) + jitter))]
+        rows.append({"fractional": fractional, "decimal": decimal, "updated": earlier.strftime("%Y-%m-%d %H:%M:%S")})
+    return rows

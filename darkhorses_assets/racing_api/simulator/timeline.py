@@ -150,15 +150,47 @@ def price_shift(seed: int, race: Race, runner: Runner, stamp: datetime) -> int:
     """Steps on the odds ladder between the price stamped ``stamp`` and the SP: the eve's drift (random, plus
     `MARKET_LEAN` for the first three home), shrinking from 08:00 to nothing at the off, plus a step of noise
     per 5-minute bucket."""
-    if stamp >= race.off_dt - timedelta(minutes=1):
-        return 0
-    ordinal = race.day.toordinal()
-    moves_from = _at(race.day, MARKET_MOVES_FROM)
-    remaining = min(1.0, (race.off_dt - stamp) / (race.off_dt - moves_from))
-    drift = mix(seed, 204, runner.horse.number, ordinal) % (2 * MAX_EARLY_DRIFT + 1) - MAX_EARLY_DRIFT
-    drift += MARKET_LEAN.get(runner.position, OTHERS_LEAN) if not runner.status else OTHERS_LEAN
-    noise = mix(seed, 205, runner.horse.number, ordinal, int(stamp.timestamp()) // 60) % 3 - 1
-    return round(drift * remaining) + noise
+    return RunnerMarket(seed, race, runner).shift(stamp)
+
+
+class RunnerMarket:
+    """One runner's market through its race day: `shift` and `history_stamps` with the runner's own draws
+    taken once (a racecard asks them for every bookmaker and every earlier stamp)."""
+
+    def __init__(self, seed: int, race: Race, runner: Runner):
+        self.seed, self.race, self.runner = seed, race, runner
+        self.ordinal = race.day.toordinal()
+        self.opens = market_opens(race.day)
+        self.moves_from = _at(race.day, MARKET_MOVES_FROM)
+        self.last_stamp = race.off_dt - timedelta(minutes=1)
+        drift = mix(seed, 204, runner.horse.number, self.ordinal) % (2 * MAX_EARLY_DRIFT + 1) - MAX_EARLY_DRIFT
+        self.drift = drift + (MARKET_LEAN.get(runner.position, OTHERS_LEAN) if not runner.status else OTHERS_LEAN)
+        self._shifts: dict[datetime, int] = {}
+
+    def shift(self, stamp: datetime) -> int:
+        """`price_shift` of the price stamped ``stamp``."""
+        if stamp >= self.last_stamp:
+            return 0
+        if stamp not in self._shifts:
+            off = self.race.off_dt
+            remaining = min(1.0, (off - stamp) / (off - self.moves_from))
+            noise = mix(self.seed, 205, self.runner.horse.number, self.ordinal, int(stamp.timestamp()) // 60) % 3 - 1
+            self._shifts[stamp] = round(self.drift * remaining) + noise
+        return self._shifts[stamp]
+
+    def history_stamps(self, bookmaker: int, stamp: datetime) -> list[datetime]:
+        """Earlier stamps of a bookmaker's price (its odds `history`, oldest first): for `HISTORY_SHARE` of
+        (runner, bookmaker) pairs, 1–3 of the eve's opening and the 5-minute buckets from 08:00 before
+        ``stamp``."""
+        key = mix(self.seed, 206, self.runner.horse.number, self.ordinal, bookmaker)
+        if stamp <= self.opens or unit(key, 1) >= HISTORY_SHARE:
+            return []
+        candidates = [self.opens]
+        if stamp > self.moves_from:
+            latest = bucket_start(stamp - BUCKET)
+            candidates += sorted({_grid_time(mix(key, i), self.moves_from, latest) for i in (2, 3)})
+        wanted = 1 + key % 3
+        return sorted({c for c in candidates if c < stamp})[:wanted]
 
 
 def racecard_instant(day: date, now: datetime) -> datetime:
@@ -178,15 +210,5 @@ def racecard_instant(day: date, now: datetime) -> datetime:
 
 
 def price_history_stamps(seed: int, race: Race, runner: Runner, bookmaker: int, stamp: datetime) -> list[datetime]:
-    """Earlier stamps of a bookmaker's price (its odds `history`, oldest first): for `HISTORY_SHARE` of
-    (runner, bookmaker) pairs, 1–3 of the eve's opening and the 5-minute buckets from 08:00 before ``stamp``."""
-    key = mix(seed, 206, runner.horse.number, race.day.toordinal(), bookmaker)
-    opens = market_opens(race.day)
-    if unit(key, 1) >= HISTORY_SHARE or stamp <= opens:
-        return []
-    moves_from = _at(race.day, MARKET_MOVES_FROM)
-    candidates = [opens]
-    if stamp > moves_from:
-        candidates += sorted({_grid_time(mix(key, i), moves_from, bucket_start(stamp - BUCKET)) for i in (2, 3)})
-    wanted = 1 + key % 3
-    return sorted({c for c in candidates if c < stamp})[:wanted]
+    """Earlier stamps of a bookmaker's price: see `RunnerMarket.history_stamps`."""
+    return RunnerMarket(seed, race, runner).history_stamps(bookmaker, stamp)
