@@ -174,7 +174,7 @@ def test_a_batch_the_fast_reader_refuses_parses_the_same_as_dicts(cards, where, 
 
 
 def test_a_race_payload_longer_than_a_json_reader_block_still_parses(cards):
-    """The fast reader reads blocks of `_ARROW_BLOCK_BYTES`; a longer race cannot fit one and must not be lost."""
+    """The fast reader parses blocks of `_ARROW_BLOCK_BYTES` in parallel; a race longer than a block is read whole."""
     from darkhorses_assets.transforms._decode import _ARROW_BLOCK_BYTES
 
     changed = copy.deepcopy(cards)
