@@ -170,6 +170,22 @@ def test_windowed_sums_count_the_days_before_the_reference_date():
     )
 
 
+def test_windowed_sums_per_row_follow_the_queries_rows_in_their_order():
+    day = date(2024, 1, 31)
+    events = pl.LazyFrame(
+        {"who": ["a", "a", "a", "a", "b"], "race_date": [day - timedelta(days=d) for d in (0, 1, 14, 15, 3)],
+         "runs": [1, 1, 1, 1, 1]}
+    )  # fmt: skip
+    queries = pl.LazyFrame({  # repeated points, a null key, a null date, later and earlier dates, unsorted
+        "who": ["b", "a", None, "c", "a", "a", "b"],
+        "ref_date": [day, day, day, day, None, day - timedelta(days=14), day],
+    })
+    sums = stats.windowed_sums(events, queries, keys=["who"], values=["runs"], windows={"": None, "_14d": 14},
+                               per_row=True).collect()
+    assert sums.columns == ["runs", "runs_14d"]
+    assert list(sums.iter_rows()) == [(1, 1), (3, 2), (None, None), (0, 0), (None, None), (1, 1), (1, 1)]
+
+
 def test_distance_bands():
     frame = pl.DataFrame({"distance_f": [5.0, 6.99, 7.0, 9.5, 9.51, 13.0, 13.5, None]})
     got = frame.select(stats.distance_band(pl.col("distance_f")).alias("band"))["band"].to_list()

@@ -199,7 +199,8 @@ def _records_and_form(
     targets = with_keys(_target_runners(races, runners, days), KEYED_IDS).collect()
     history = run_events(races, results, runners).filter(pl.col("race_date") < days.max())
     events = with_keys(history, KEYED_IDS).collect().lazy()
-    blocks = [(_record(targets.lazy(), events, spec), [*_keys(spec.keys), "ref_date"]) for spec in RECORDS]
+    blocks: list[tuple[pl.LazyFrame, list[str] | None]] = [(_record(targets.lazy(), events, spec), None)
+                                                           for spec in RECORDS]
     blocks.append((_last_run_form(targets.lazy(), events), [_HORSE, "ref_date"]))
     blocks.append((_winner_flags(targets.lazy(), events), _WINNER_KEYS))
     return (
@@ -212,13 +213,14 @@ def _records_and_form(
     )
 
 
-def _attach(targets: pl.DataFrame, blocks: list[tuple[pl.LazyFrame, list[str]]]) -> pl.DataFrame:
-    """``targets`` with every block's columns, each looked up by its keys: row order kept, and each block is
-    computed and dropped in turn, so only the looked-up columns stay in memory (the targets' own columns are
-    shared, never copied: a join would copy the whole wide frame)."""
+def _attach(targets: pl.DataFrame, blocks: list[tuple[pl.LazyFrame, list[str] | None]]) -> pl.DataFrame:
+    """``targets`` with every block's columns, each looked up by its keys (or, keys None, already one row per
+    target in its order): row order kept, and each block is computed and dropped in turn, so only the
+    looked-up columns stay in memory (the targets' own columns are shared, never copied: a join would copy the
+    whole wide frame)."""
     looked_up = [
-        targets.select(keys)
-        .join(block.collect(), on=keys, how="left", maintain_order="left", nulls_equal=True)
+        block.collect() if keys is None
+        else targets.select(keys).join(block.collect(), on=keys, how="left", maintain_order="left", nulls_equal=True)
         .drop(keys)
         for block, keys in blocks
     ]
@@ -385,9 +387,9 @@ def _record_columns(spec: RecordSpec) -> list[str]:
 
 
 def _record(targets: pl.LazyFrame, events: pl.LazyFrame, spec: RecordSpec) -> pl.LazyFrame:
-    """The spec's record columns per (keys, ref_date) of the targets."""
+    """The spec's record columns, one row per target in its order (null where a key is null)."""
     keys = _keys(spec.keys)
-    sums = windowed_sums(events, targets, keys=keys, values=spec.values, windows=spec.windows)
+    sums = windowed_sums(events, targets, keys=keys, values=spec.values, windows=spec.windows, per_row=True)
     derived = []
     for suffix in spec.windows:
         named = {v: f"{v}{suffix}" for v in ("runs", "wins", "places", "sp_wins", "inv_sp")}
@@ -405,7 +407,7 @@ def _record(targets: pl.LazyFrame, events: pl.LazyFrame, spec: RecordSpec) -> pl
             derived.append(
                 actual_over_expected(named["sp_wins"], named["inv_sp"]).alias(f"{spec.prefix}_ae{suffix}")
             )
-    return sums.select(*keys, "ref_date", *derived)
+    return sums.select(*derived)
 
 
 def _keys(columns: Sequence[str]) -> list[str]:

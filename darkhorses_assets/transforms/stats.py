@@ -173,6 +173,7 @@ def windowed_sums(
     values: Sequence[str],
     windows: Mapping[str, int | None],
     ref: str = "ref_date",
+    per_row: bool = False,
 ) -> pl.LazyFrame:
     """Σ ``values`` of each entity's events dated in ``[ref − days, ref − 1]``, for every window at once.
 
@@ -181,6 +182,10 @@ def windowed_sums(
     every event before ``ref``). Events are dated by ``race_date``. An entity without earlier events gets 0s.
     Rows of ``queries`` whose key is null have no output row, so a caller's left join leaves them null.
 
+    ``per_row``: instead, one row per row of ``queries``, in its order, with only the sums (null where a key or
+    ``ref`` is null), to be set beside the queries as they are: no join back. Cheaper when the queries are
+    mostly distinct points (a feature's runners: 1.3M rows, 0.8–1.3M points) — measured 25–40 % less per block.
+
     Method: events are summed per entity and day, ordered by (entity, day) and cumulated per entity; an as-of
     join on the combined (entity, day) number finds the entity's running total just before a date (a match
     that lands on another entity means "no earlier event": 0), and a window's sum is the running total at
@@ -188,8 +193,14 @@ def windowed_sums(
     value never depends, even in its last float bit, on another entity's later results.
     """
     keys = list(keys)
-    points = queries.select(*keys, ref).drop_nulls().unique()
-    entities = _numbered_entities(points, keys)
+    if per_row:
+        points = queries.select(*keys, ref).with_row_index("_row")
+        entities = _numbered_entities(points.drop_nulls([*keys, ref]), keys)
+        located = points.join(entities, on=keys, how="left", maintain_order="left", nulls_equal=False)
+    else:
+        points = queries.select(*keys, ref).drop_nulls().unique()
+        entities = _numbered_entities(points, keys)
+        located = points.join(entities, on=keys, how="inner")
     running = (
         events.join(entities, on=keys, how="inner")
         .group_by("_entity", "race_date")
@@ -204,22 +215,22 @@ def windowed_sums(
         for suffix, days in windows.items()
         if days is not None
     )
-    located = points.join(entities, on=keys, how="inner")
     for tag, day in bounds.items():
         located = (
             located.with_columns(_entity_day("_entity", day).alias("_at"))
-            .sort("_at")
+            .sort("_at", nulls_last=True)
             .join_asof(running.rename({v: v + tag for v in values}), on="_at", strategy="backward")
             .with_columns(
                 pl.when(pl.col("_owner") == pl.col("_entity")).then(pl.col(v + tag)).alias(v + tag) for v in values
             )
             .drop("_at", "_owner")
         )
-    return located.select(
-        *keys,
-        ref,
-        *(_window_sum(v, suffix, lifetime=windows[suffix] is None) for suffix in windows for v in values),
-    )
+    sums = [_window_sum(v, suffix, lifetime=windows[suffix] is None) for suffix in windows for v in values]
+    if per_row:
+        known = pl.col("_entity").is_not_null() & pl.col(ref).is_not_null()
+        return located.sort("_row").select(pl.when(known).then(total).alias(total.meta.output_name())
+                                           for total in sums)
+    return located.select(*keys, ref, *sums)
 
 
 def _numbered_entities(points: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
