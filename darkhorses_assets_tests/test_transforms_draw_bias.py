@@ -179,10 +179,16 @@ def test_the_simulators_world_gives_some_courses_a_draw_bias():
 
 
 def test_runner_features_carry_the_draw_bias_block(history, bias):
-    from darkhorses_assets.transforms.features import DRAW_FEATURE_COLUMNS, SPEED_FEATURE_COLUMNS, runner_features
+    from darkhorses_assets.transforms.features import (
+        DRAW_FEATURE_COLUMNS,
+        FEATURE_DECIMALS,
+        SPEED_FEATURE_COLUMNS,
+        runner_features,
+    )
 
     features = runner_features(*history, feature_days=(FIRST, LAST))
     block_end = features.columns.index(SPEED_FEATURE_COLUMNS[0])  # the speed block comes last
     assert features.columns[block_end - len(DRAW_FEATURE_COLUMNS):block_end] == list(DRAW_FEATURE_COLUMNS)
     block = features.select("race_id", "horse_id", *DRAW_FEATURE_COLUMNS).sort("race_id", "horse_id")
-    assert_frame_equal(block, bias.select(block.columns).sort("race_id", "horse_id"))
+    rounded = bias.select(block.columns).with_columns(pl.selectors.float().round(FEATURE_DECIMALS))
+    assert_frame_equal(block, rounded.sort("race_id", "horse_id"))

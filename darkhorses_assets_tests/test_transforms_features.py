@@ -14,6 +14,7 @@ from polars.testing import assert_frame_equal
 
 from darkhorses_assets.transforms.features import (
     DRAW_FEATURE_COLUMNS,
+    FEATURE_DECIMALS,
     SPEED_FEATURE_COLUMNS,
     feature_columns,
     race_outcomes,
@@ -268,6 +269,12 @@ def build_indexes(rows: list[dict]) -> dict:
     }
 
 
+def rounded_from(got: object, want: object) -> bool:
+    """A float feature is the reference rounded to FEATURE_DECIMALS places: within half a unit of the last place."""
+    return (isinstance(got, float) and isinstance(want, float)
+            and abs(got - want) <= 0.5 * 10 ** -FEATURE_DECIMALS + 1e-9 and got == round(got, FEATURE_DECIMALS))
+
+
 def test_features_match_a_brute_force_reference(history, features):
     races, runners, results = history
     indexes = build_indexes(history_rows(races, results, runners))
@@ -281,13 +288,7 @@ def test_features_match_a_brute_force_reference(history, features):
         for name, want in reference_features(target, indexes).items():
             compared.add(name)
             got = got_row[name]
-            close = (
-                "_ae" in name
-                and want is not None
-                and got is not None
-                and math.isclose(got, want, rel_tol=1e-9)
-            )
-            if got != want and not close:
+            if got != want and not rounded_from(got, want):
                 mismatches.append((target["race_id"], target["horse_id"], name, got, want))
     assert not mismatches, mismatches[:20]
     # The draw-bias and speed blocks have their own brute-force references (test_transforms_draw_bias,
@@ -542,3 +543,9 @@ def test_merged_races_keep_the_cards_class_distance_going_and_surface():
     assert {c: merged[d] for c, d in DECLARED.items()} == {c: card[c] for c in DECLARED}, "declared_*: the card's"
     only_result = merge_races(None, pl.DataFrame([result], schema=RESULT_RACES_SCHEMA)).row(0, named=True)
     assert all(only_result[d] is None for d in DECLARED.values()), "no card, nothing declared"
+
+
+def test_every_float_feature_is_rounded_to_the_documented_places(features):
+    floats = features.select(pl.selectors.float())
+    assert floats.width >= 40
+    assert_frame_equal(floats, floats.with_columns(pl.all().round(FEATURE_DECIMALS)))
