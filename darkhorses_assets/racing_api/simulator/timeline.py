@@ -146,13 +146,6 @@ def price_time(race: Race, at: datetime) -> datetime | None:
     return bucket_start(at)
 
 
-def price_shift(seed: int, race: Race, runner: Runner, stamp: datetime) -> int:
-    """Steps on the odds ladder between the price stamped ``stamp`` and the SP: the eve's drift (random, plus
-    `MARKET_LEAN` for the first three home), shrinking from 08:00 to nothing at the off, plus a step of noise
-    per 5-minute bucket."""
-    return RunnerMarket(seed, race, runner).shift(stamp)
-
-
 class RunnerMarket:
     """One runner's market through its race day: `shift` and `history_stamps` with the runner's own draws
     taken once (a racecard asks them for every bookmaker and every earlier stamp)."""
@@ -168,7 +161,9 @@ class RunnerMarket:
         self._shifts: dict[datetime, int] = {}
 
     def shift(self, stamp: datetime) -> int:
-        """`price_shift` of the price stamped ``stamp``."""
+        """Steps on the odds ladder between the price stamped ``stamp`` and the SP: the eve's drift (random, plus
+        `MARKET_LEAN` for the first three home), shrinking from 08:00 to nothing at the off, plus a step of noise
+        per 5-minute bucket."""
         if stamp >= self.last_stamp:
             return 0
         if stamp not in self._shifts:
@@ -207,8 +202,3 @@ def racecard_instant(day: date, now: datetime) -> datetime:
     if day == today + timedelta(days=1) and now >= market_opens(day):
         return market_opens(day)
     return _at(today, time(0))
-
-
-def price_history_stamps(seed: int, race: Race, runner: Runner, bookmaker: int, stamp: datetime) -> list[datetime]:
-    """Earlier stamps of a bookmaker's price: see `RunnerMarket.history_stamps`."""
-    return RunnerMarket(seed, race, runner).history_stamps(bookmaker, stamp)
