@@ -3,7 +3,6 @@ signal on synthetic data, each-way terms."""
 
 from __future__ import annotations
 
-import math
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta

@@ -193,7 +193,9 @@ def _materialize_race_days(
     for day, pages in zip(asked, racing_api.fetch_in_order(asked, fetch_day), strict=True):
         requests += len(pages)
         frames.append(race_rows(pages, day, envelope_key))
-        context.log.info(f"{day}: {frames[-1].height} races from {len(pages)} page(s) [{position[day]}/{len(days)} days]")
+        context.log.info(
+            f"{day}: {frames[-1].height} races from {len(pages)} page(s) [{position[day]}/{len(days)} days]"
+        )
     if skipped:
         context.log.info(f"{len(skipped)} of {len(days)} day(s) skipped without a request: "
                          + "; ".join(f"{r['first']} .. {r['last']}: {r['reason']}" for r in _skipped_ranges(skipped)))
@@ -275,8 +277,8 @@ def _raw_results(
     """
     with fail_fast():
         history_from = settings.results_history_from()
-        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_results_day, "results",
-                                          lambda day: _results_skip_reason(day, history_from, today_in_uk()))
+        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_results_day,
+                                          "results", lambda day: _results_skip_reason(day, history_from, today_in_uk()))
 
 
 def _raw_racecards(
@@ -293,8 +295,8 @@ def _raw_racecards(
     """
     with fail_fast():
         history_from = settings.racecards_history_from()
-        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_racecards_day, "racecards",
-                                          lambda day: _racecards_skip_reason(day, history_from))
+        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_racecards_day,
+                                          "racecards", lambda day: _racecards_skip_reason(day, history_from))
 
 
 def _results_skip_reason(day: date, history_from: date | None, today: date) -> str | None:
