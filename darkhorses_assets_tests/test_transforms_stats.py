@@ -156,12 +156,20 @@ def test_stats_as_of_include_that_day_and_ignore_later_ones(history):
     assert ran_on_the_day.height > 0 and (ran_on_the_day["days_since_last_run"] == 0).all()
 
 
-def test_windowed_sums_count_the_days_before_the_reference_date():
-    day = date(2024, 1, 31)
-    events = pl.LazyFrame(
-        {"who": ["a", "a", "a", "a", "b"], "race_date": [day - timedelta(days=d) for d in (0, 1, 14, 15, 3)],
+RUNS_DAY = date(2024, 1, 31)
+
+
+def _runs_of_a_and_b() -> pl.LazyFrame:
+    """"a" ran on RUNS_DAY and 1, 14 and 15 days before it; "b" 3 days before."""
+    return pl.LazyFrame(
+        {"who": ["a", "a", "a", "a", "b"], "race_date": [RUNS_DAY - timedelta(days=d) for d in (0, 1, 14, 15, 3)],
          "runs": [1, 1, 1, 1, 1]}
     )  # fmt: skip
+
+
+def test_windowed_sums_count_the_days_before_the_reference_date():
+    day = RUNS_DAY
+    events = _runs_of_a_and_b()
     queries = pl.LazyFrame({"who": ["a", "b", "c", None], "ref_date": [day] * 4})
     sums = stats.windowed_sums(events, queries, keys=["who"], values=["runs"], windows={"": None, "_14d": 14})
     got = {row["who"]: (row["runs"], row["runs_14d"]) for row in sums.collect().iter_rows(named=True)}
@@ -171,11 +179,8 @@ def test_windowed_sums_count_the_days_before_the_reference_date():
 
 
 def test_windowed_sums_per_row_follow_the_queries_rows_in_their_order():
-    day = date(2024, 1, 31)
-    events = pl.LazyFrame(
-        {"who": ["a", "a", "a", "a", "b"], "race_date": [day - timedelta(days=d) for d in (0, 1, 14, 15, 3)],
-         "runs": [1, 1, 1, 1, 1]}
-    )  # fmt: skip
+    day = RUNS_DAY
+    events = _runs_of_a_and_b()
     queries = pl.LazyFrame({  # repeated points, a null key, a null date, later and earlier dates, unsorted
         "who": ["b", "a", None, "c", "a", "a", "b"],
         "ref_date": [day, day, day, day, None, day - timedelta(days=14), day],

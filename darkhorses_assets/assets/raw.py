@@ -53,7 +53,7 @@ from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast
 from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
 from darkhorses_assets.partitions import race_day_window, race_days, today_in_uk
-from darkhorses_assets.racing_api.client import RacingApiResource
+from darkhorses_assets.racing_api.client import RacingApiResource, fetch_in_order
 from darkhorses_assets.transforms.raw_rows import (
     JSON_COLUMNS,
     RAW_RACE_SCHEMA,
@@ -179,7 +179,6 @@ def _materialize_race_days(
     context: AssetExecutionContext,
     config: RaceDayRefresh,
     warehouse: WarehouseResource,
-    racing_api: RacingApiResource,
     fetch_day: Callable[[date], list],
     envelope_key: str,
     skip_reason: SkipReason,
@@ -190,7 +189,7 @@ def _materialize_race_days(
     frames, requests = [], 0
     asked = [day for day in days if day not in skipped]
     position = {day: number for number, day in enumerate(days, start=1)}
-    for day, pages in zip(asked, racing_api.fetch_in_order(asked, fetch_day), strict=True):
+    for day, pages in zip(asked, fetch_in_order(asked, fetch_day), strict=True):
         requests += len(pages)
         frames.append(race_rows(pages, day, envelope_key))
         context.log.info(
@@ -277,7 +276,7 @@ def _raw_results(
     """
     with fail_fast():
         history_from = settings.results_history_from()
-        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_results_day,
+        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_results_day,
                                           "results", lambda day: _results_skip_reason(day, history_from, today_in_uk()))
 
 
@@ -295,7 +294,7 @@ def _raw_racecards(
     """
     with fail_fast():
         history_from = settings.racecards_history_from()
-        yield from _materialize_race_days(context, config, warehouse, racing_api, racing_api.fetch_racecards_day,
+        yield from _materialize_race_days(context, config, warehouse, racing_api.fetch_racecards_day,
                                           "racecards", lambda day: _racecards_skip_reason(day, history_from))
 
 

@@ -220,6 +220,21 @@ def _envelope_problem(body: Any, expect_keys: Sequence[str]) -> str | None:
     return f"response lacks {missing}" if missing else None
 
 
+def fetch_in_order(items: Iterable[T], fetch_fn: Callable[[T], R], max_workers: int = 2) -> Iterator[R]:
+    """``fetch_fn(item)`` for each item, yielded in order as soon as it (and every item before it) is done.
+
+    ``max_workers`` requests are in flight at once, so the shared limiter's next slot is taken while the
+    previous answer is still on its way or being read: a server that takes longer to answer than the
+    limiter's interval does not leave slots unused. The first error is raised in order, after unstarted
+    items are cancelled.
+    """
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="racing-api")
+    try:
+        yield from pool.map(fetch_fn, items)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 class RacingApiResource(dg.ConfigurableResource):
     """HTTP Basic client for https://api.theracingapi.com (GB + IRE).
 
@@ -435,22 +450,6 @@ class RacingApiResource(dg.ConfigurableResource):
             raise error
         return results
 
-    def fetch_in_order(
-        self, items: Iterable[T], fetch_fn: Callable[[T], R], max_workers: int = 2
-    ) -> Iterator[R]:
-        """``fetch_fn(item)`` for each item, yielded in order as soon as it (and every item before it) is done.
-
-        ``max_workers`` requests are in flight at once, so the shared limiter's next slot is taken while the
-        previous answer is still on its way or being read: a server that takes longer to answer than the
-        limiter's interval does not leave slots unused. The first error is raised in order, after unstarted
-        items are cancelled.
-        """
-        pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="racing-api")
-        try:
-            yield from pool.map(fetch_fn, items)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
     def fetch_until_error(
         self, items: Iterable[T], fetch_fn: Callable[[T], R], max_workers: int = 2
     ) -> tuple[list[R], RacingApiError | None]:
@@ -461,7 +460,7 @@ class RacingApiResource(dg.ConfigurableResource):
         """
         results: list[R] = []
         try:
-            for result in self.fetch_in_order(items, fetch_fn, max_workers):
+            for result in fetch_in_order(items, fetch_fn, max_workers):
                 results.append(result)
         except RacingApiError as error:
             return results, error

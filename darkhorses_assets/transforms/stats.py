@@ -196,7 +196,7 @@ def windowed_sums(
     if per_row:
         points = queries.select(*keys, ref).with_row_index("_row")
         entities = _numbered_entities(points.drop_nulls([*keys, ref]), keys)
-        located = points.join(entities, on=keys, how="left", maintain_order="left", nulls_equal=False)
+        located = points.join(entities, on=keys, how="left", maintain_order="left")
     else:
         points = queries.select(*keys, ref).drop_nulls().unique()
         entities = _numbered_entities(points, keys)
@@ -228,8 +228,7 @@ def windowed_sums(
     sums = [_window_sum(v, suffix, lifetime=windows[suffix] is None) for suffix in windows for v in values]
     if per_row:
         known = pl.col("_entity").is_not_null() & pl.col(ref).is_not_null()
-        return located.sort("_row").select(pl.when(known).then(total).alias(total.meta.output_name())
-                                           for total in sums)
+        return located.sort("_row").select(pl.when(known).then(total) for total in sums)
     return located.select(*keys, ref, *sums)
 
 
