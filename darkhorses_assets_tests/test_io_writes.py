@@ -56,6 +56,35 @@ def test_a_server_side_error_late_in_the_copy_keeps_the_previous_rows(postgres_u
     assert table_rows(postgres_url) == [(day, "old", 10)]
 
 
+def test_a_write_in_pieces_commits_them_together_and_others_see_the_old_rows_meanwhile(postgres_url):
+    client = PostgresClient(postgres_url)
+    first = date(2024, 3, 1)
+    client.write_frame(TABLE, runners(first, 4, "old"), day_slice(first, days=3))
+    with client.replacing(TABLE, runners(first, 0, "").schema, day_slice(first, days=3)) as writer:
+        writer.append(runners(first, 2, "new"))
+        writer.append(runners(first + timedelta(days=2), 3, "new"))
+        assert table_rows(postgres_url) == [(first, "old", 4)]
+    assert table_rows(postgres_url) == [(first, "new", 2), (first + timedelta(days=2), "new", 3)]
+    assert (writer.result.rows, writer.result.replaced_rows) == (5, 4)
+
+
+@pytest.mark.parametrize("failure", ["raised", "outside the slice", "other columns"])
+def test_a_write_in_pieces_that_fails_midway_keeps_every_previous_row(postgres_url, failure):
+    client = PostgresClient(postgres_url)
+    day = date(2024, 3, 1)
+    client.write_frame(TABLE, runners(day, 4, "old"), day_slice(day))
+    bad = {"raised": None, "outside the slice": runners(day + timedelta(days=1), 1, "new"),
+           "other columns": runners(day, 1, "new").drop("tag")}[failure]
+    with pytest.raises((RuntimeError, ValueError), match="late failure|outside|columns"):
+        with client.replacing(TABLE, runners(day, 0, "").schema, day_slice(day)) as writer:
+            writer.append(runners(day, 3, "new"))
+            if bad is None:
+                raise RuntimeError("late failure")
+            writer.append(bad)
+    assert table_rows(postgres_url) == [(day, "old", 4)]
+    assert writer.result is None
+
+
 SIGKILL_WRITER = textwrap.dedent("""
     import sys
     from datetime import date, datetime, timedelta

@@ -5,6 +5,8 @@ unreadable pages, or a real `200 {"results": [], "total": 0}` (a simulator whose
 been raced yet, or whose racecard history starts after it) — and looks at what the table holds afterwards.
 """
 
+import threading
+import time
 from datetime import date, timedelta
 
 import polars as pl
@@ -215,3 +217,52 @@ def test_a_slow_api_has_two_days_in_flight_so_the_limiter_is_not_left_waiting(po
     assert sum(gap < 0.4 for gap in gaps) >= 2, gaps
     stored = _stored(postgres_url).height
     assert stored > 0
+
+
+def test_a_range_is_stored_while_its_later_days_are_fetched_and_its_write_is_stated_once(postgres_url):
+    """Every answer takes 0.3 s. The days already answered are on the server (the table grows) before the range's
+    last answer: a write at the end of the step would leave the table absent until then. The write's row count,
+    schema and preview are stated once, on the range's last partition; every partition names the table."""
+    sizes: list[tuple[float, int]] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            while not done.wait(0.02):
+                size = conn.execute("SELECT pg_relation_size(to_regclass('raw.raw_results'))").fetchone()[0]
+                sizes.append((time.monotonic(), size or 0))
+
+    with _simulator() as sim:  # the table exists (a table created inside the write is not visible until it commits)
+        assert _run(raw_results, sim, postgres_url, day=date(2025, 10, 2)).success
+    watcher = threading.Thread(target=watch)
+    with _simulator(faults=Faults(rate_slow=1.0, slow_seconds=0.3)) as sim:
+        watcher.start()
+        try:
+            result = materialize(
+                [raw_results], raise_on_error=False,
+                resources={
+                    "io_manager": PostgresPolarsIOManager(database_url=postgres_url),
+                    "warehouse": WarehouseResource(database_url=postgres_url),
+                    "racing_api": RacingApiResource(base_url=sim.url, username=sim.config.username,
+                                                    password=sim.config.password, requests_per_second=1000),
+                },
+                tags={"dagster/asset_partition_range_start": "2025-10-03",
+                      "dagster/asset_partition_range_end": "2025-10-08"},
+            )
+        finally:
+            done.set()
+            watcher.join()
+        assert result.success
+        last_answer = max(at for at, path, _ in sim.app.stats()["requests"] if path == "/v1/results")
+    empty = sizes[0][1]
+    assert any(size > empty for at, size in sizes if at < last_answer), sizes
+    rows = PostgresClient(postgres_url).read_frame(RESULTS, ["race_date"])
+    rows = rows.filter(pl.col("race_date") > date(2025, 10, 2))
+    assert rows.height > 0
+    metadata = {m.partition: m.metadata for m in result.asset_materializations_for_node(raw_results.op.name)}
+    assert sorted(metadata) == [f"2025-10-0{day}" for day in range(3, 9)]
+    assert metadata["2025-10-08"]["dagster/row_count"].value == rows.height
+    assert "preview" in metadata["2025-10-08"] and "dagster/column_schema" in metadata["2025-10-08"]
+    assert all("dagster/row_count" not in metadata[f"2025-10-0{day}"] for day in range(3, 8))
+    assert {m["table"].value for m in metadata.values()} == {"raw.raw_results"}
+    assert {m["races"].value for m in metadata.values()} == {rows.height}

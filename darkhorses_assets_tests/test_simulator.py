@@ -385,3 +385,16 @@ def test_local_services_can_serve_the_simulator_from_a_child_process_and_stop_it
         assert services.simulator is None  # no server thread in this process
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/v1/results", auth=AUTH, timeout=5)
+
+
+def test_a_warmed_up_simulator_has_generated_today_before_its_first_request():
+    """`python -m …simulator` warms up before it listens: the first racecards of today are then a cache hit, not
+    the ≈ 0.5 s generation of the horse crops in training (a seed of its own: worlds are shared per seed)."""
+    from darkhorses_assets.racing_api.simulator.server import SimulatorApp
+
+    app = SimulatorApp(SimulatorConfig(seed=9173, today=date(2025, 10, 13), rate_limit_per_s=0))
+    app.warm_up()
+    generated = app.world.day.cache_info()
+    app.world.races_on(date(2025, 10, 13))
+    assert app.world.day.cache_info().misses == generated.misses
+    assert generated.misses >= 1

@@ -40,6 +40,7 @@ from dagster import (
     Config,
     Failure,
     Jitter,
+    MaterializeResult,
     MetadataValue,
     Output,
     RetryPolicy,
@@ -51,6 +52,8 @@ from darkhorses_assets import settings
 from darkhorses_assets.assets.keys import OWNERS, RAW, raw_key
 from darkhorses_assets.column_schemas import with_column_schemas
 from darkhorses_assets.fail_fast import fail_fast
+from darkhorses_assets.io.io_manager import COLUMN_SCHEMA, metadata_of_write, split_write_metadata
+from darkhorses_assets.io.partitions import time_window_slice
 from darkhorses_assets.io.warehouse import UNREADABLE_PAGES, WarehouseResource
 from darkhorses_assets.partitions import race_day_window, race_days, today_in_uk
 from darkhorses_assets.racing_api.client import RacingApiResource, fetch_in_order
@@ -68,6 +71,7 @@ API_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, ji
 """Step retry on top of the client's own per-request retries (e.g. an API outage of a few minutes); only for
 errors a retry can help."""
 DAYS_PER_RUN = 31
+PARTITION_COLUMN = "race_date"
 """A backfill fetches up to a month per run: the limiter stays busy and a failure costs at most a month."""
 
 
@@ -183,40 +187,62 @@ def _materialize_race_days(
     envelope_key: str,
     skip_reason: SkipReason,
 ) -> Iterator:
+    """Fetch the range's days two in flight and store each as it comes, in one transaction that replaces the
+    range's rows (`WarehouseResource.replacing`): the server stores a day while the API is asked for the next,
+    and the never-worse checks run before the commit, so a refused answer rolls every day back."""
     window = race_day_window(context)
     days = window.days
+    key = context.asset_key
     skipped = {day: reason for day in days if (reason := skip_reason(day)) is not None}
-    frames, requests = [], 0
     asked = [day for day in days if day not in skipped]
     position = {day: number for number, day in enumerate(days, start=1)}
-    for day, pages in zip(asked, fetch_in_order(asked, fetch_day), strict=True):
-        requests += len(pages)
-        frames.append(race_rows(pages, day, envelope_key))
-        context.log.info(
-            f"{day}: {frames[-1].height} races from {len(pages)} page(s) [{position[day]}/{len(days)} days]"
-        )
-    if skipped:
-        context.log.info(f"{len(skipped)} of {len(days)} day(s) skipped without a request: "
-                         + "; ".join(f"{r['first']} .. {r['last']}: {r['reason']}" for r in _skipped_ranges(skipped)))
-    rows = pl.concat(frames) if frames else race_rows([], days[0], envelope_key)
-    _refuse_unreadable(context, warehouse, rows, requests)
-    stored = warehouse.stored_races_per_day(context.asset_key, days[0], days[-1])
+    stored = warehouse.stored_races_per_day(key, days[0], days[-1])
     kept_days = [day for day in skipped if stored.get(day)]
-    if kept_days:
-        kept = warehouse.read_race_days(context.asset_key, kept_days, list(RAW_RACE_SCHEMA)).cast(RAW_RACE_SCHEMA)
-        context.log.info(f"keeping the {kept.height} stored races of {len(kept_days)} skipped day(s) as they are")
-        rows = pl.concat([rows, kept])
-    per_day = races_per_day(rows)
-    now = dict(zip(per_day["race_date"].to_list(), per_day["races"].to_list(), strict=True))
-    past_days = [day for day in days if day <= today_in_uk() and day not in skipped]
-    _refuse_fewer_races(context, _fewer_races(now, stored, past_days), config.allow_fewer_races)
+    time_window = context.partition_time_window
+    partition = time_window_slice(PARTITION_COLUMN, time_window.start, time_window.end, context.partition_keys)
+    now: dict[date, int] = {}
+    unreadable: list[pl.DataFrame] = []
+    requests, preview = 0, None
+    with warehouse.replacing(key, RAW_RACE_SCHEMA, partition, JSON_COLUMNS) as writer:
+        if kept_days:
+            kept = warehouse.read_race_days(key, kept_days, list(RAW_RACE_SCHEMA)).cast(RAW_RACE_SCHEMA)
+            context.log.info(f"keeping the {kept.height} stored races of {len(kept_days)} skipped day(s) as they are")
+            writer.append(kept)
+            now |= dict(races_per_day(kept).iter_rows())
+        for day, pages in zip(asked, fetch_in_order(asked, fetch_day), strict=True):
+            rows = race_rows(pages, day, envelope_key)
+            requests += len(pages)
+            now[day] = rows["race_id"].drop_nulls().n_unique()
+            if rows["parse_error"].null_count() < rows.height:
+                unreadable.append(rows)
+            elif not unreadable:  # once a page is unreadable the run fails: nothing more is worth storing
+                writer.append(rows)
+                preview = rows if preview is None or preview.is_empty() else preview
+            context.log.info(f"{day}: {now[day]} races from {len(pages)} page(s) [{position[day]}/{len(days)} days]")
+        if skipped:
+            context.log.info(f"{len(skipped)} of {len(days)} day(s) skipped without a request: " + "; ".join(
+                f"{r['first']} .. {r['last']}: {r['reason']}" for r in _skipped_ranges(skipped)))
+        if unreadable:
+            _refuse_unreadable(context, warehouse, pl.concat(unreadable), requests)
+        past_days = [day for day in days if day <= today_in_uk() and day not in skipped]
+        _refuse_fewer_races(context, _fewer_races(now, stored, past_days), config.allow_fewer_races)
+    written = writer.result
+    context.log.info(f"wrote {written.rows} rows to {written.table} for partition(s) {partition.label} "
+                     f"(replacing {written.replaced_rows}) in {written.seconds:.1f}s, while fetching")
+    every_partition, per_write = split_write_metadata(metadata_of_write(
+        written, preview if preview is not None else race_rows([], days[0], envelope_key),
+        context.assets_def.metadata_by_key[key].get(COLUMN_SCHEMA), partition.label))
+    if len(context.partition_keys) > 1:
+        context.add_asset_metadata(per_write, partition_key=context.partition_keys[-1])
+    else:
+        every_partition |= per_write
     blank_days = [day.isoformat() for day in days if not now.get(day) and day not in skipped]
     skipped_days = MetadataValue.json(_skipped_ranges(skipped))
 
-    yield Output(
-        rows,
+    yield MaterializeResult(
         metadata={
-            "races": MetadataValue.int(rows["race_id"].drop_nulls().n_unique()),
+            **every_partition,
+            "races": MetadataValue.int(sum(now.values())),
             "races_stored_before": MetadataValue.int(sum(stored.values())),
             "api_requests": MetadataValue.int(requests),
             "race_days": MetadataValue.int(len(days)),
@@ -244,9 +270,10 @@ RACE_DAY_API_ASSET = dict(
     partitions_def=race_days,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
     pool=RACING_API_POOL,
-    metadata={"partition_expr": "race_date", "column_types": JSON_COLUMNS},
+    metadata={"partition_expr": PARTITION_COLUMN, "column_types": JSON_COLUMNS},
 )
-"""What every daily raw asset shares: layer, API pool, month-sized backfill runs, json payloads."""
+"""What every daily raw asset shares: layer, API pool, month-sized backfill runs, json payloads. The race days
+write their own rows as they arrive (`_materialize_race_days`); the IO manager reads them for the clean layer."""
 
 
 def _markdown(days: list[date], now: dict[date, int], stored: dict[date, int], skipped: dict[date, str],

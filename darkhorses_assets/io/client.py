@@ -53,6 +53,32 @@ class WriteResult:
     created: bool
 
 
+class SliceWriter:
+    """Appends frames to a slice that `PostgresClient.replacing` has emptied, inside its transaction."""
+
+    def __init__(self, conn: psycopg.Connection, table: TableRef, specs: list[ColumnSpec],
+                 partition: PartitionSlice | None, replaced_rows: int, created: bool):
+        self._conn, self._table, self._specs, self._partition = conn, table, specs, partition
+        self._names = [spec.name for spec in specs]
+        self.replaced_rows, self.created = replaced_rows, created
+        self.rows = 0
+        self.result: WriteResult | None = None
+        """Set when the block has committed."""
+
+    def append(self, frame: pl.DataFrame, *, checked: bool = False) -> None:
+        """COPY `frame`'s rows (its columns those the writer was opened with, in any order); rows outside the
+        slice are refused (`checked`: the caller has already verified that)."""
+        if frame.is_empty():
+            return
+        if sorted(frame.columns) != sorted(self._names):
+            raise ValueError(f"a piece for {self._table} has columns {frame.columns}; the write was opened with "
+                             f"{self._names}")
+        if self._partition is not None and not checked:
+            self._partition.check_frame(frame, str(self._table))
+        copy_in(self._conn, self._table.identifier, to_wire_frame(frame, self._specs))
+        self.rows += frame.height
+
+
 class DatabaseConnectionError(ConnectionError):
     """Postgres could not be reached or refused the connection. The message never holds the password.
 
@@ -138,11 +164,30 @@ class PostgresClient:
         Concurrent writers of the table run one after the other; any failure (or a killed process) rolls back
         and leaves the previous rows as they were.
         """
-        started = time.perf_counter()
-        specs = column_specs(frame.schema, column_types)
         if partition is not None:
             partition.check_frame(frame, str(table))
-        wire = to_wire_frame(frame, specs)
+        with self.replacing(table, frame.schema, partition, column_types) as writer:
+            writer.append(frame, checked=True)
+        return writer.result
+
+    @contextmanager
+    def replacing(
+        self,
+        table: TableRef,
+        schema: Mapping[str, pl.DataType],
+        partition: PartitionSlice | None = None,
+        column_types: Mapping[str, str] | None = None,
+    ) -> Iterator[SliceWriter]:
+        """`write_frame` in pieces: the slice's rows are deleted on entry, each `append` COPYs more rows of
+        `schema` in the same transaction, and the exit commits them all at once; an exception in the block
+        rolls everything back, leaving the previous rows as they were.
+
+        For a writer whose rows arrive slowly (API answers at 2 a second): the server parses and stores each
+        piece while the next is awaited, instead of all of them at the end. The table's advisory lock is held
+        for the whole block, so other writers of the table wait for it.
+        """
+        started = time.perf_counter()
+        specs = column_specs(schema, column_types)
         with self.connect() as conn:
             ensure_schema(conn, table.schema)
             with conn.transaction():
@@ -160,8 +205,9 @@ class PostgresClient:
                     replaced = delete_rows(conn, table, None)
                 else:
                     replaced = delete_rows(conn, table, *partition.where(existing[partition.column]))
-                copy_in(conn, table.identifier, wire)
-        return WriteResult(table, frame.height, replaced, specs, time.perf_counter() - started, created)
+                writer = SliceWriter(conn, table, specs, partition, replaced, created)
+                yield writer
+        writer.result = WriteResult(table, writer.rows, replaced, specs, time.perf_counter() - started, created)
 
     def read_frame(
         self,

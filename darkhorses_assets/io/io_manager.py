@@ -44,7 +44,7 @@ from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
 from pydantic import Field
 
 from darkhorses_assets.fail_fast import fail_fast
-from darkhorses_assets.io.client import PostgresClient
+from darkhorses_assets.io.client import PostgresClient, WriteResult
 from darkhorses_assets.io.partitions import PartitionSlice, keys_slice, time_window_slice
 from darkhorses_assets.io.preview import markdown_preview
 from darkhorses_assets.io.tables import MissingTableError, TableRef
@@ -91,17 +91,8 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
             f"wrote {result.rows} rows to {table}{where} (replacing {result.replaced_rows}) "
             f"in {result.seconds:.1f}s"
         )
-        schema = _described_schema(result.specs, metadata.get(COLUMN_SCHEMA))
-        write_metadata: dict[str, Any] = {
-            ROW_COUNT: MetadataValue.int(result.rows),
-            "table": MetadataValue.text(str(table)),
-            "replaced_rows": MetadataValue.int(result.replaced_rows),
-            COLUMN_SCHEMA: MetadataValue.table_schema(schema),
-            "preview": MetadataValue.md(markdown_preview(frame)),
-            **dict(TableMetadataSet(table_name=str(table), storage_kind="postgres")),
-        }
-        if partition is not None:
-            write_metadata["partitions"] = MetadataValue.text(partition.label)
+        write_metadata = metadata_of_write(result, frame, metadata.get(COLUMN_SCHEMA),
+                                           partition.label if partition else None)
         if upsert is not None:
             del write_metadata[ROW_COUNT]
             write_metadata["upserted_rows"] = MetadataValue.int(result.rows)
@@ -134,6 +125,29 @@ class PostgresPolarsIOManager(ConfigurableIOManager):
         return frame
 
 
+def metadata_of_write(result: WriteResult, preview: pl.DataFrame, declared_schema: object,
+                      partitions: str | None) -> dict[str, Any]:
+    """What a materialization says of its write: rows, table, rows replaced, the column schema (described as
+    declared), a preview of `preview`'s first rows and the partition range."""
+    metadata: dict[str, Any] = {
+        ROW_COUNT: MetadataValue.int(result.rows),
+        "table": MetadataValue.text(str(result.table)),
+        "replaced_rows": MetadataValue.int(result.replaced_rows),
+        COLUMN_SCHEMA: MetadataValue.table_schema(_described_schema(result.specs, declared_schema)),
+        "preview": MetadataValue.md(markdown_preview(preview)),
+        **dict(TableMetadataSet(table_name=str(result.table), storage_kind="postgres")),
+    }
+    if partitions is not None:
+        metadata["partitions"] = MetadataValue.text(partitions)
+    return metadata
+
+
+def split_write_metadata(metadata: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(every partition's, the last partition's only): see `_add_write_metadata`."""
+    return ({name: value for name, value in metadata.items() if name not in PER_WRITE},
+            {name: metadata[name] for name in PER_WRITE if name in metadata})
+
+
 def _add_write_metadata(context: OutputContext, metadata: dict[str, Any]) -> None:
     """Attach the write's metadata without copying it onto every partition of a range.
 
@@ -151,8 +165,8 @@ def _add_write_metadata(context: OutputContext, metadata: dict[str, Any]) -> Non
     if step_context is None:
         context.add_output_metadata(metadata)
         return
-    context.add_output_metadata({name: value for name, value in metadata.items() if name not in PER_WRITE})
-    per_write = {name: metadata[name] for name in PER_WRITE if name in metadata}
+    every_partition, per_write = split_write_metadata(metadata)
+    context.add_output_metadata(every_partition)
     step_context.add_asset_metadata(per_write, asset_key=_asset_key(context), partition_key=keys[-1])
 
 

@@ -4,12 +4,16 @@ Dagster cannot give an asset its own previous value as an input; an incremental 
 which must never re-fetch a horse) or one that must never replace good rows with worse (the raw race days)
 reads it through this resource instead. It also keeps what must not go into an asset's own table: API pages
 that could not be read are appended to `raw.unreadable_pages`, never written in place of stored rows.
+
+And it lets an asset whose rows arrive slowly write them as they come (`replacing`): the raw race days store
+each day while the API is asked for the next, in the same atomic replace the IO manager does at the end.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 
 import polars as pl
@@ -17,10 +21,10 @@ from dagster import AssetKey, ConfigurableResource
 from psycopg import sql
 from pydantic import Field
 
-from darkhorses_assets.io.client import PostgresClient
+from darkhorses_assets.io.client import PostgresClient, SliceWriter
 from darkhorses_assets.io.copy import copy_in
 from darkhorses_assets.io.io_manager import table_for
-from darkhorses_assets.io.partitions import keys_slice
+from darkhorses_assets.io.partitions import PartitionSlice, keys_slice
 from darkhorses_assets.io.tables import (
     MissingTableError,
     TableRef,
@@ -84,6 +88,14 @@ class WarehouseResource(ConfigurableResource):
             if table_columns(conn, table) is None:
                 return 0
             return conn.execute(query).fetchone()[0]
+
+    @contextmanager
+    def replacing(self, key: AssetKey, schema: Mapping[str, pl.DataType], partition: PartitionSlice,
+                  column_types: Mapping[str, str] | None = None) -> Iterator[SliceWriter]:
+        """The IO manager's atomic replace of asset `key`'s `partition` rows, written piece by piece
+        (`PostgresClient.replacing`): committed when the block ends, rolled back if it raises."""
+        with self._client().replacing(table_for(key, {}), schema, partition, column_types) as writer:
+            yield writer
 
     def archive_unreadable(self, pages: pl.DataFrame) -> int:
         """Append `pages` to `raw.unreadable_pages` (created on first use) in one transaction; returns the rows.

@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with SimulatorServer(config, host=args.host, port=args.port) as server:
+        server.app.warm_up()
         print(f"Racing API simulator listening on {server.url} ({server.clock!r})", flush=True)
         stop.wait()
     return 0
