@@ -68,6 +68,19 @@ def test_a_write_in_pieces_commits_them_together_and_others_see_the_old_rows_mea
     assert (writer.result.rows, writer.result.replaced_rows) == (5, 4)
 
 
+def test_a_write_in_pieces_outlasts_a_server_that_ends_idle_transactions(postgres_url):
+    """Pieces arrive as slowly as the API answers; a session default that ends sessions idle in a transaction
+    for 200 ms (as managed servers often set) must not roll the write back."""
+    separator = "&" if "?" in postgres_url else "?"
+    client = PostgresClient(f"{postgres_url}{separator}options=-c%20idle_in_transaction_session_timeout%3D200")
+    day = date(2024, 3, 1)
+    with client.replacing(TABLE, runners(day, 0, "").schema, day_slice(day)) as writer:
+        for _ in range(2):
+            time.sleep(0.5)
+            writer.append(runners(day, 2, "new"))
+    assert table_rows(postgres_url) == [(day, "new", 4)]
+
+
 @pytest.mark.parametrize("failure", ["raised", "outside the slice", "other columns"])
 def test_a_write_in_pieces_that_fails_midway_keeps_every_previous_row(postgres_url, failure):
     client = PostgresClient(postgres_url)

@@ -191,6 +191,9 @@ class PostgresClient:
         with self.connect() as conn:
             ensure_schema(conn, table.schema)
             with conn.transaction():
+                # Between pieces the session idles in its transaction; a server that ends such sessions
+                # (idle_in_transaction_session_timeout, common on managed Postgres) would roll the write back.
+                conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
                 lock_table(conn, table, self._log)
                 existing = table_columns(conn, table)
                 created = existing is None
