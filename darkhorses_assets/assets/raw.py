@@ -200,15 +200,15 @@ def _materialize_race_days(
     kept_days = [day for day in skipped if stored.get(day)]
     time_window = context.partition_time_window
     partition = time_window_slice(PARTITION_COLUMN, time_window.start, time_window.end, context.partition_keys)
-    now: dict[date, int] = {}
+    kept = warehouse.read_race_days(key, kept_days, list(RAW_RACE_SCHEMA)).cast(RAW_RACE_SCHEMA) if kept_days \
+        else race_rows([], days[0], envelope_key)
+    now: dict[date, int] = dict(races_per_day(kept).iter_rows())
     unreadable: list[pl.DataFrame] = []
-    requests, preview = 0, None
+    requests, preview = 0, kept
     with warehouse.replacing(key, RAW_RACE_SCHEMA, partition, JSON_COLUMNS) as writer:
         if kept_days:
-            kept = warehouse.read_race_days(key, kept_days, list(RAW_RACE_SCHEMA)).cast(RAW_RACE_SCHEMA)
             context.log.info(f"keeping the {kept.height} stored races of {len(kept_days)} skipped day(s) as they are")
             writer.append(kept)
-            now |= dict(races_per_day(kept).iter_rows())
         for day, pages in zip(asked, fetch_in_order(asked, fetch_day), strict=True):
             rows = race_rows(pages, day, envelope_key)
             requests += len(pages)
@@ -217,7 +217,7 @@ def _materialize_race_days(
                 unreadable.append(rows)
             elif not unreadable:  # once a page is unreadable the run fails: nothing more is worth storing
                 writer.append(rows)
-                preview = rows if preview is None or preview.is_empty() else preview
+                preview = rows if preview.is_empty() else preview
             context.log.info(f"{day}: {now[day]} races from {len(pages)} page(s) [{position[day]}/{len(days)} days]")
         if skipped:
             context.log.info(f"{len(skipped)} of {len(days)} day(s) skipped without a request: " + "; ".join(
@@ -230,7 +230,7 @@ def _materialize_race_days(
     context.log.info(f"wrote {written.rows} rows to {written.table} for partition(s) {partition.label} "
                      f"(replacing {written.replaced_rows}) in {written.seconds:.1f}s, while fetching")
     every_partition, per_write = split_write_metadata(metadata_of_write(
-        written, preview if preview is not None else race_rows([], days[0], envelope_key),
+        written, preview,
         context.assets_def.metadata_by_key[key].get(COLUMN_SCHEMA), partition.label))
     if len(context.partition_keys) > 1:
         context.add_asset_metadata(per_write, partition_key=context.partition_keys[-1])
