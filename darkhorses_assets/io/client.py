@@ -57,10 +57,9 @@ class SliceWriter:
     """Appends frames to a slice that `PostgresClient.replacing` has emptied, inside its transaction."""
 
     def __init__(self, conn: psycopg.Connection, table: TableRef, specs: list[ColumnSpec],
-                 partition: PartitionSlice | None, replaced_rows: int, created: bool):
+                 partition: PartitionSlice | None):
         self._conn, self._table, self._specs, self._partition = conn, table, specs, partition
         self._names = [spec.name for spec in specs]
-        self.replaced_rows, self.created = replaced_rows, created
         self.rows = 0
         self.result: WriteResult | None = None
         """Set when the block has committed."""
@@ -208,7 +207,7 @@ class PostgresClient:
                     replaced = delete_rows(conn, table, None)
                 else:
                     replaced = delete_rows(conn, table, *partition.where(existing[partition.column]))
-                writer = SliceWriter(conn, table, specs, partition, replaced, created)
+                writer = SliceWriter(conn, table, specs, partition)
                 yield writer
         writer.result = WriteResult(table, writer.rows, replaced, specs, time.perf_counter() - started, created)
 
