@@ -191,9 +191,9 @@ def runner_features(
     features = _records_and_form(races, runners, results, days)
     bias = draw_bias(races, runners, results, feature_days=days).select("race_id", "horse_id", *DRAW_FEATURE_COLUMNS)
     figures = figure_rows(races, results, before=days.max())
-    speed = speed_features(figures, features.select("race_id", "horse_id", "race_date"))
-    blocks = [(block.lazy().with_columns(_rounded()), ["race_id", "horse_id"]) for block in (bias, speed)]
-    return _attach(features, blocks)
+    speed = speed_features(figures, features.select("race_id", "horse_id", "race_date")).drop("race_id", "horse_id")
+    return _attach(features, [(bias.lazy().with_columns(_rounded()), ["race_id", "horse_id"]),
+                              (speed.lazy().with_columns(_rounded()), None)])  # one row per runner, in order
 
 
 def _rounded() -> pl.Expr:
