@@ -37,10 +37,11 @@ MOVE_RATIO = 1.2
 """A price that shortened (lengthened) by this factor or more is a steamer (drifter)."""
 MARKET_INPUT_COLUMNS = {
     "races": ("race_id", "race_date", "off_dt"),
-    "runners": ("race_id", "horse_id", "race_date", "is_non_runner"),
-    "runner_odds": ("race_id", "horse_id", "race_date", "bookmaker", "decimal", "updated", "history"),
+    "runners": ("race_id", "horse_id", "is_non_runner"),
+    "runner_odds": ("race_id", "horse_id", "decimal", "updated", "history"),
 }
-"""The columns `market_moves` reads of each clean input (its asset loads only these)."""
+"""The columns `market_moves` reads of each clean input (its asset loads only these: an odds row is one runner ×
+bookmaker, so neither the bookmaker's name nor the race date need reading)."""
 MARKET_SCHEMA: dict[str, pl.DataType] = {
     "race_id": pl.String(),
     "horse_id": pl.String(),
