@@ -49,6 +49,19 @@ def _run(asset, sim: SimulatorServer, url: str, day: date | None = DAY, config: 
                        run_config=run_config, raise_on_error=False)
 
 
+def _run_range(sim: SimulatorServer, url: str):
+    """One run of `raw_results` over 2025-10-03 … 2025-10-08 (six days), with the client's default retries."""
+    resources = {
+        "io_manager": PostgresPolarsIOManager(database_url=url),
+        "warehouse": WarehouseResource(database_url=url),
+        "racing_api": RacingApiResource(base_url=sim.url, username=sim.config.username,
+                                        password=sim.config.password, requests_per_second=1000),
+    }
+    return materialize([raw_results], resources=resources, raise_on_error=False,
+                       tags={"dagster/asset_partition_range_start": "2025-10-03",
+                             "dagster/asset_partition_range_end": "2025-10-08"})
+
+
 def _stored(url: str, table: TableRef = RESULTS, day: date = DAY) -> pl.DataFrame:
     frame = PostgresClient(url).read_frame(table, ["race_id", "race_date", "payload", "parse_error"])
     return frame.filter(pl.col("race_date") == day).sort("race_id")
@@ -199,17 +212,7 @@ def test_an_unreadable_or_shorter_course_list_keeps_the_stored_courses(postgres_
 def test_a_slow_api_has_two_days_in_flight_so_the_limiter_is_not_left_waiting(postgres_url):
     """Every answer takes 0.8 s: fetched one day after another, requests would start ≥ 0.8 s apart."""
     with _simulator(faults=Faults(rate_slow=1.0, slow_seconds=0.8)) as sim:
-        result = materialize(
-            [raw_results], partition_key=None, raise_on_error=False,
-            resources={
-                "io_manager": PostgresPolarsIOManager(database_url=postgres_url),
-                "warehouse": WarehouseResource(database_url=postgres_url),
-                "racing_api": RacingApiResource(base_url=sim.url, username=sim.config.username,
-                                                password=sim.config.password, requests_per_second=1000),
-            },
-            tags={"dagster/asset_partition_range_start": "2025-10-03",
-                  "dagster/asset_partition_range_end": "2025-10-08"},
-        )
+        result = _run_range(sim, postgres_url)
         assert result.success
         started = sorted(at for at, path, _ in sim.app.stats()["requests"] if path == "/v1/results")
     assert len(started) == 6
@@ -238,17 +241,7 @@ def test_a_range_is_stored_while_its_later_days_are_fetched_and_its_write_is_sta
     with _simulator(faults=Faults(rate_slow=1.0, slow_seconds=0.3)) as sim:
         watcher.start()
         try:
-            result = materialize(
-                [raw_results], raise_on_error=False,
-                resources={
-                    "io_manager": PostgresPolarsIOManager(database_url=postgres_url),
-                    "warehouse": WarehouseResource(database_url=postgres_url),
-                    "racing_api": RacingApiResource(base_url=sim.url, username=sim.config.username,
-                                                    password=sim.config.password, requests_per_second=1000),
-                },
-                tags={"dagster/asset_partition_range_start": "2025-10-03",
-                      "dagster/asset_partition_range_end": "2025-10-08"},
-            )
+            result = _run_range(sim, postgres_url)
         finally:
             done.set()
             watcher.join()
