@@ -231,11 +231,10 @@ def _materialize_race_days(
                      f"(replacing {written.replaced_rows}) in {written.seconds:.1f}s, while fetching")
     every_partition, per_write = split_write_metadata(metadata_of_write(
         written, preview,
-        context.assets_def.metadata_by_key[key].get(COLUMN_SCHEMA), partition.label))
-    if len(context.partition_keys) > 1:
+        context.assets_def.metadata_by_key[key].get(COLUMN_SCHEMA), partition.label),
+        ranged=len(context.partition_keys) > 1)
+    if per_write:
         context.add_asset_metadata(per_write, partition_key=context.partition_keys[-1])
-    else:
-        every_partition |= per_write
     blank_days = [day.isoformat() for day in days if not now.get(day) and day not in skipped]
     skipped_days = MetadataValue.json(_skipped_ranges(skipped))
 

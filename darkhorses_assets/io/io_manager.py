@@ -142,8 +142,11 @@ def metadata_of_write(result: WriteResult, preview: pl.DataFrame, declared_schem
     return metadata
 
 
-def split_write_metadata(metadata: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(every partition's, the last partition's only): see `_add_write_metadata`."""
+def split_write_metadata(metadata: Mapping[str, Any], *, ranged: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(every partition's, the last partition's only) — for a range; a single write's all go on its one event.
+    See `_add_write_metadata`."""
+    if not ranged:
+        return dict(metadata), {}
     return ({name: value for name, value in metadata.items() if name not in PER_WRITE},
             {name: metadata[name] for name in PER_WRITE if name in metadata})
 
@@ -162,12 +165,10 @@ def _add_write_metadata(context: OutputContext, metadata: dict[str, Any]) -> Non
     """
     keys = list(context.asset_partition_keys) if context.has_asset_partitions else []
     step_context = _step_context(context) if len(keys) > 1 else None
-    if step_context is None:
-        context.add_output_metadata(metadata)
-        return
-    every_partition, per_write = split_write_metadata(metadata)
+    every_partition, per_write = split_write_metadata(metadata, ranged=step_context is not None)
     context.add_output_metadata(every_partition)
-    step_context.add_asset_metadata(per_write, asset_key=_asset_key(context), partition_key=keys[-1])
+    if per_write:
+        step_context.add_asset_metadata(per_write, asset_key=_asset_key(context), partition_key=keys[-1])
 
 
 def _described_schema(specs: list, declared: object) -> TableSchema:
