@@ -358,16 +358,21 @@ def test_clean_asset_checks_show_results_with_counts(page, darkhorses_dev, mater
 
 
 def test_automation_lists_every_schedule_and_sensor_running(page, darkhorses_dev, materialized_range):
+    from playwright.sync_api import expect
+
     repository = defs.get_repository_def()
     names = {s.name for s in repository.schedule_defs} | {s.name for s in repository.sensor_defs}
     _open(page, darkhorses_dev, "/automation", "run_failure_alerts")
     stopped_by_design = {"raw_gap_filler"}
     states = {}
     for name in sorted(names):
-        row = page.locator(f"xpath=//*[normalize-space(text())='{name}']"
-                           "/ancestor::*[count(.//input[@type='checkbox'])=2][1]")
+        row = page.locator(f"xpath=//*[normalize-space(text())='{name}']/ancestor::*[@data-index][1]")
         assert row.count() == 1, f"{name} is not listed"
-        states[name] = row.locator("input[type=checkbox]").nth(1).is_checked()
+        # A row loads its state after it is drawn: until then it holds only its (disabled) selection box, and
+        # its on/off switch, the second box, is not there yet.
+        boxes = row.locator("input[type=checkbox]")
+        expect(boxes).to_have_count(2, timeout=PAGE_TIMEOUT_MS)
+        states[name] = boxes.nth(1).is_checked()
     _shot(page, "automation")
     assert {name for name, running in states.items() if not running} == stopped_by_design, states
 
