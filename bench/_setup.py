@@ -45,6 +45,8 @@ class Bench:
     resources: dict
     api_url: str
     dagster_home: str
+    env: dict[str, str]
+    """The local services' environment: database, simulator URL and its credentials."""
 
 
 def bench_name() -> str:
@@ -104,22 +106,28 @@ def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fres
         database_url = with_database(server_url, database)
         os.environ[DAGSTER_STORAGE_URL_ENV] = sqlalchemy_psycopg2_url(database_url)
         (Path(dagster_home) / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
-        env = services.env
         yield Bench(
             database_url=database_url,
             instance=DagsterInstance.from_config(dagster_home),
-            resources={
-                "io_manager": PostgresPolarsIOManager(database_url=database_url),
-                "warehouse": WarehouseResource(database_url=database_url),
-                "racing_api": RacingApiResource(
-                    base_url=env["RACING_API_BASE_URL"], username=env["RACING_API_USERNAME"],
-                    password=env["RACING_API_PASSWORD"],
-                    requests_per_second=api_rate_per_s if api_rate_per_s > 0 else 1000.0,
-                ),
-            },
-            api_url=env["RACING_API_BASE_URL"],
+            resources=bench_resources(database_url, services.env, api_rate_per_s),
+            api_url=services.env["RACING_API_BASE_URL"],
             dagster_home=dagster_home,
+            env=services.env,
         )
+
+
+def bench_resources(database_url: str, env: dict[str, str], api_rate_per_s: float) -> dict:
+    """The resources of a bench's runs, built from plain values: a child process builds its own (a resource's
+    lock does not pickle)."""
+    return {
+        "io_manager": PostgresPolarsIOManager(database_url=database_url),
+        "warehouse": WarehouseResource(database_url=database_url),
+        "racing_api": RacingApiResource(
+            base_url=env["RACING_API_BASE_URL"], username=env["RACING_API_USERNAME"],
+            password=env["RACING_API_PASSWORD"],
+            requests_per_second=api_rate_per_s if api_rate_per_s > 0 else 1000.0,
+        ),
+    }
 
 
 def peak_rss_mb() -> float:
