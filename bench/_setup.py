@@ -43,10 +43,13 @@ class Bench:
     database_url: str
     instance: DagsterInstance
     resources: dict
-    api_url: str
     dagster_home: str
     env: dict[str, str]
     """The local services' environment: database, simulator URL and its credentials."""
+
+    @property
+    def api_url(self) -> str:
+        return self.env["RACING_API_BASE_URL"]
 
 
 def bench_name() -> str:
@@ -110,7 +113,6 @@ def bench_environment(*, api_rate_per_s: float = 2.0, simulator_today=None, fres
             database_url=database_url,
             instance=DagsterInstance.from_config(dagster_home),
             resources=bench_resources(database_url, services.env, api_rate_per_s),
-            api_url=services.env["RACING_API_BASE_URL"],
             dagster_home=dagster_home,
             env=services.env,
         )
